@@ -1,0 +1,118 @@
+"""``lakeport``: the root command, its global options, and the one place errors are rendered."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from typing import Annotated
+
+import typer
+from typer.exceptions import TyperException
+
+from lakeport import __version__
+from lakeport.cli import config_cmd, events_cmd, init_cmd, s3_cmd
+from lakeport.cli.context import CLIState, OutputFormat, OutputOption, output_of
+from lakeport.cli.output import emit, stderr, to_json
+from lakeport.errors import LakeportError
+
+app = typer.Typer(
+    name="lakeport",
+    help="The AWS analytics pipeline (S3, Glue, Athena, Step Functions, SNS, CloudWatch, IAM, QuickSight) on one laptop.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    add_completion=False,
+)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    lake: Annotated[
+        str | None,
+        typer.Option("--lake", help="the lake folder (default: $LAKEPORT_LAKE, then this folder upward)"),
+    ] = None,
+    output: Annotated[OutputFormat, typer.Option("--output", "-o", help="text or json", case_sensitive=False)] = (
+        OutputFormat.text
+    ),
+    config: Annotated[
+        list[str] | None,
+        typer.Option("--config", "-c", help="override a setting: section.key=value (repeatable)"),
+    ] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="show tracebacks for errors")] = False,
+) -> None:
+    ctx.obj = CLIState(lake_path=lake, output=output, debug=debug, overrides=list(config or []))
+
+
+@app.command()
+def version(ctx: typer.Context, output: OutputOption = None) -> None:
+    """Print lakeport's version."""
+    emit(output_of(ctx, output), {"version": __version__}, lambda: print(f"lakeport {__version__}"))
+
+
+app.add_typer(init_cmd.app)
+app.add_typer(config_cmd.app, name="config")
+app.add_typer(s3_cmd.app, name="s3")
+app.add_typer(events_cmd.app, name="events")
+
+
+def _wants_json(argv: list[str]) -> bool:
+    for i, arg in enumerate(argv):
+        if arg in ("--output=json", "-ojson") or (arg in ("--output", "-o") and argv[i + 1 : i + 2] == ["json"]):
+            return True
+    return False
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; errors become one line with a hint (``--debug``: the traceback) and a non-zero exit."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    try:
+        app(args=argv, prog_name="lakeport", standalone_mode=False)
+    except LakeportError as exc:
+        if debug:
+            traceback.print_exc()
+        if _wants_json(argv):
+            sys.stderr.write(to_json(exc.to_dict()) + "\n")
+        else:
+            stderr.print(f"[bold red]error:[/] {exc.message}", markup=True, highlight=False)
+            if exc.hint:
+                stderr.print(f"[dim]hint:[/] {exc.hint}", markup=True, highlight=False)
+        return 1
+    except typer.Exit as exc:
+        return int(exc.exit_code or 0)
+    except typer.Abort:
+        stderr.print("aborted")
+        return 130
+    except TyperException as exc:  # usage errors: unknown option, missing argument, bad value
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            stderr.print(f"error: {exc.format_message()}", markup=False)
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        stderr.print("interrupted")
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # a bug: say so in one line, traceback on request
+        if debug:
+            traceback.print_exc()
+        else:
+            stderr.print(
+                f"[bold red]internal error:[/] {type(exc).__name__}: {exc}",
+                markup=True,
+                highlight=False,
+            )
+            stderr.print("[dim]hint:[/] run again with --debug for the traceback, and report it", markup=True)
+        return 70
+    return 0
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,7 @@
+"""Access control (IAM's role): who is calling, and may they do this action on this resource."""
+
+from lakeport.iam.arns import bucket_arn, object_arn
+from lakeport.iam.iam import IAM
+from lakeport.iam.principal import Principal
+
+__all__ = ["IAM", "Principal", "bucket_arn", "object_arn"]

@@ -1,0 +1,165 @@
+"""``Lake``: the composition root. It finds a lake, reads its settings and wires the services; nothing more.
+
+Every front end (CLI, HTTP API, web console, tests) starts from ``Lake.open()``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from functools import cached_property
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from lakeport.errors import ConfigError, LakeNotFound
+from lakeport.iam import IAM, Principal
+from lakeport.metadata import MetadataDB
+from lakeport.settings import SETTINGS_FILE, Settings, load_settings, write_settings_file
+
+if TYPE_CHECKING:
+    from lakeport.storage import Backend, EventLog, ObjectWatcher, Storage, Transfers
+
+LAKE_ENV = "LAKEPORT_LAKE"
+AREAS = ("staging/", "warehouse/", "results/")
+
+
+def find_lake_root(explicit: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None) -> Path:
+    """The lake folder: ``explicit`` (``--lake``), then ``$LAKEPORT_LAKE``, then the current folder upward."""
+    environ = os.environ if environ is None else environ
+    for given, origin in ((explicit, "--lake"), (environ.get(LAKE_ENV), LAKE_ENV)):
+        if given:
+            root = Path(given).expanduser().resolve()
+            if not (root / SETTINGS_FILE).is_file():
+                raise LakeNotFound(
+                    f"{root} ({origin}) is not a lakeport lake: it has no {SETTINGS_FILE}",
+                    hint=f"create one with: lakeport init {given}",
+                )
+            return root
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / SETTINGS_FILE).is_file():
+            return folder
+    raise LakeNotFound(
+        f"no lake in {here} or any folder above it",
+        hint=f"run `lakeport init`, pass --lake PATH, or set {LAKE_ENV}",
+    )
+
+
+class Lake:
+    """One lake: settings, metadata database and services, acting as one principal."""
+
+    def __init__(self, settings: Settings, db: MetadataDB, principal: Principal | None = None) -> None:
+        self.settings = settings
+        self.root = settings.root
+        self.db = db
+        self.iam = IAM(settings.iam.account_id, settings.iam.admin_user)
+        self.principal = principal or self.iam.admin
+
+    @classmethod
+    def open(
+        cls,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        overrides: Mapping[str, str] | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> Lake:
+        root = find_lake_root(path, environ)
+        settings = load_settings(root, overrides, environ)
+        db = MetadataDB.for_lake(settings.metadata.url, root, busy_timeout_ms=settings.metadata.busy_timeout_ms)
+        db.ensure_schema()
+        return cls(settings, db)
+
+    @classmethod
+    def init(
+        cls,
+        path: str | os.PathLike[str] = ".",
+        *,
+        values: Mapping[str, Any] | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> Lake:
+        """Create a lake at ``path`` (or complete one that exists): settings, metadata DB, default bucket."""
+        root = Path(path).expanduser().resolve()
+        if root.exists() and not root.is_dir():
+            raise ConfigError(f"{root} exists and is not a folder")
+        root.mkdir(parents=True, exist_ok=True)
+        settings_path = root / SETTINGS_FILE
+        if not settings_path.exists():
+            write_settings_file(settings_path, dict(values or {}))
+        elif values:
+            raise ConfigError(
+                f"{root} is already a lake; its settings are in {settings_path}",
+                hint="edit lakeport.toml, or use -c section.key=value for one command",
+            )
+        lake = cls.open(root, environ=environ)
+        lake.db.set_info_default("lake_id", secrets.token_hex(8))
+        lake.db.set_info_default("presign_secret", secrets.token_hex(32))
+        lake.ensure_default_bucket()
+        return lake
+
+    def ensure_default_bucket(self) -> None:
+        bucket = self.settings.storage.default_bucket
+        if not self.storage.bucket_exists(bucket):
+            self.storage.create_bucket(bucket)
+        from lakeport.storage.local import LocalBackend
+
+        if isinstance(self.backend, LocalBackend):  # folders to drop files into by hand
+            for area in AREAS:
+                (self.backend.root / bucket / area).mkdir(parents=True, exist_ok=True)
+
+    # ---- services
+
+    @cached_property
+    def backend(self) -> Backend:
+        from lakeport.storage import open_backend
+
+        return open_backend(self.settings.storage, self.root)
+
+    @cached_property
+    def events(self) -> EventLog:
+        from lakeport.storage import EventLog
+
+        return EventLog(self.db)
+
+    @cached_property
+    def storage(self) -> Storage:
+        from lakeport.storage import Storage
+
+        server = self.settings.server
+        return Storage(
+            self.backend,
+            self.iam,
+            self.events,
+            self.principal,
+            default_bucket=self.settings.storage.default_bucket,
+            presign_base_url=f"http://{server.host}:{server.port}",
+            presign_secret=self.db.get_info("presign_secret") or "",
+        )
+
+    @cached_property
+    def transfers(self) -> Transfers:
+        from lakeport.storage import Transfers
+
+        return Transfers(self.storage)
+
+    def watcher(self) -> ObjectWatcher:
+        from lakeport.storage import ObjectWatcher
+
+        return ObjectWatcher(self.storage, self.settings.events)
+
+    def as_principal(self, principal: Principal) -> Lake:
+        return Lake(self.settings, self.db, principal)
+
+    # ---- lifetime
+
+    def close(self) -> None:
+        self.db.dispose()
+
+    def __enter__(self) -> Lake:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()

@@ -1,0 +1,208 @@
+"""One metadata database shared by CLI calls, the server and workers, safely, at the same time.
+
+SQLite (the default) runs in WAL mode with a busy timeout, and every write transaction starts with
+``BEGIN IMMEDIATE`` so that two writers queue on the busy timeout instead of failing with "database is
+locked" when a read transaction tries to upgrade. PostgreSQL (``postgresql://``) needs none of that.
+Schema changes are Alembic migrations, applied on open when the database is behind, under a lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, create_engine, event, select, text
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import NoSuchModuleError, OperationalError, SQLAlchemyError
+
+from lakeport.errors import ConfigError, LakeportError, ServiceUnavailable, missing_dependency
+from lakeport.metadata.schema import lake_info
+
+HEAD_REVISION = "0001"
+"""The newest migration; a test checks it matches Alembic's head so start-up never has to load Alembic."""
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+_WRITE = "lakeport_write"
+_PG_MIGRATION_LOCK = 7_261_305_118
+
+T = TypeVar("T")
+
+
+def _is_locked(exc: BaseException) -> bool:
+    return "database is locked" in str(exc) or "database is busy" in str(exc)
+
+
+class MetadataDB:
+    """The metadata database of one lake."""
+
+    def __init__(self, url: str, *, busy_timeout_ms: int = 30000) -> None:
+        self.url = url
+        self.busy_timeout_ms = busy_timeout_ms
+        parsed = make_url(url)
+        self.dialect = parsed.get_backend_name()
+        if self.dialect == "postgresql" and parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        try:
+            if self.dialect == "sqlite":
+                self.engine = self._sqlite_engine(parsed.render_as_string(hide_password=False))
+            elif self.dialect == "postgresql":
+                self.engine = create_engine(parsed, pool_pre_ping=True)
+            else:
+                raise ConfigError(
+                    f"metadata.url {url!r}: unsupported database '{self.dialect}'",
+                    hint="use sqlite:///path/to/lakeport.db or postgresql://user@host/db",
+                )
+        except (NoSuchModuleError, ModuleNotFoundError):
+            raise missing_dependency("psycopg", "postgres", "A PostgreSQL metadata database") from None
+
+    @classmethod
+    def for_lake(cls, url: str, root: Path, *, busy_timeout_ms: int = 30000) -> MetadataDB:
+        """Resolve a relative ``sqlite:///name.db`` against the lake folder."""
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+            path = Path(parsed.database)
+            if not path.is_absolute():
+                url = parsed.set(database=str(root / path)).render_as_string(hide_password=False)
+        return cls(url, busy_timeout_ms=busy_timeout_ms)
+
+    def _sqlite_engine(self, url: str) -> Engine:
+        engine = create_engine(url, connect_args={"timeout": self.busy_timeout_ms / 1000})
+        timeout = self.busy_timeout_ms
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, below
+            cur = dbapi_conn.cursor()
+            cur.execute(f"PRAGMA busy_timeout = {int(timeout)}")
+            cur.execute("PRAGMA journal_mode = WAL")
+            cur.execute("PRAGMA synchronous = NORMAL")
+            cur.execute("PRAGMA foreign_keys = ON")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            immediate = conn.get_execution_options().get(_WRITE, False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        return engine
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write transaction: committed when the block ends, rolled back on error."""
+        try:
+            with self.engine.connect().execution_options(**{_WRITE: True}) as conn, conn.begin():
+                yield conn
+        except OperationalError as exc:
+            raise self._translate(exc) from exc
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read transaction: one consistent snapshot for the whole block."""
+        try:
+            with self.engine.connect() as conn, conn.begin():
+                yield conn
+        except OperationalError as exc:
+            raise self._translate(exc) from exc
+
+    def run_write(self, work: Callable[[Connection], T], *, attempts: int = 5) -> T:
+        """Run ``work`` in a write transaction, retrying when the database is momentarily unavailable."""
+        for attempt in range(1, attempts + 1):
+            try:
+                with self.write() as conn:
+                    return work(conn)
+            except ServiceUnavailable:
+                if attempt == attempts:
+                    raise
+                time.sleep(0.05 * 2**attempt)
+        raise AssertionError("unreachable")
+
+    def _translate(self, exc: OperationalError) -> LakeportError:
+        where = self.engine.url.render_as_string(hide_password=True)
+        if _is_locked(exc):
+            return ServiceUnavailable(
+                f"metadata database {where} stayed locked for {self.busy_timeout_ms} ms",
+                hint="another process holds a long write; retry, or raise metadata.busy_timeout_ms",
+            )
+        return ServiceUnavailable(
+            f"metadata database {where}: {str(exc.orig).strip()}",
+            hint="check that the database is reachable and the lake folder is writable",
+        )
+
+    # ---- schema
+
+    def current_revision(self) -> str | None:
+        """The applied migration, or None for an empty database."""
+        try:
+            with self.read() as conn:
+                return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except (ServiceUnavailable, SQLAlchemyError):
+            return None
+
+    def ensure_schema(self) -> None:
+        """Apply pending migrations (a no-op, one query, when the database is current)."""
+        if self.current_revision() != HEAD_REVISION:
+            self.upgrade()
+
+    def upgrade(self) -> None:
+        """Migrate to the newest schema; concurrent callers wait for one another."""
+        from alembic import command
+        from alembic.config import Config
+
+        with self._migration_lock():
+            if self.current_revision() == HEAD_REVISION:
+                return
+            cfg = Config()
+            cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+            with self.engine.connect().execution_options(**{_WRITE: True}) as conn:
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+                conn.commit()
+
+    @contextlib.contextmanager
+    def _migration_lock(self) -> Iterator[None]:
+        if self.dialect == "sqlite":
+            db_path = self.engine.url.database or ""
+            lock_path = Path(db_path + ".migrate.lock") if db_path not in ("", ":memory:") else None
+            if lock_path is None:
+                yield
+                return
+            with lock_path.open("a") as handle:
+                fcntl.flock(handle, fcntl.LOCK_EX)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(handle, fcntl.LOCK_UN)
+        else:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
+                conn.commit()
+                try:
+                    yield
+                finally:
+                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_MIGRATION_LOCK})
+                    conn.commit()
+
+    # ---- lake facts
+
+    def get_info(self, name: str) -> str | None:
+        with self.read() as conn:
+            return conn.execute(select(lake_info.c.value).where(lake_info.c.name == name)).scalar()
+
+    def set_info_default(self, name: str, value: str) -> str:
+        """Store ``value`` under ``name`` unless a value is already there; return the stored value."""
+
+        def work(conn: Connection) -> str:
+            existing = conn.execute(select(lake_info.c.value).where(lake_info.c.name == name)).scalar()
+            if existing is not None:
+                return str(existing)
+            conn.execute(lake_info.insert().values(name=name, value=value))
+            return value
+
+        return self.run_write(work)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
