@@ -7,7 +7,7 @@ DEMO_LAKE ?= demo-lake
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test lint bench clean docs-check
+.PHONY: help demo test lint bench clean docs
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -33,6 +33,9 @@ lint: $(STAMP) ## ruff, mypy and import-linter
 
 bench: $(STAMP) ## Run the benchmarks and print their tables
 	$(BIN)/python bench/storage_bench.py
+
+docs: $(STAMP) ## Regenerate docs/cli.md from the command tree
+	$(BIN)/python -m lakeport.cli.reference > docs/cli.md
 
 clean: ## Remove the virtualenv and build leftovers
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache $(DEMO_LAKE)

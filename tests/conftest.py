@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from lakeport import Lake
+from tests.support.postgres import fresh_database, postgres_server
 from tests.support.s3server import ACCESS_KEY, SECRET_KEY, moto_server
 
 REPO = Path(__file__).resolve().parent.parent
@@ -82,3 +83,17 @@ def run_cli(
     if check and proc.returncode != 0:
         raise AssertionError(f"lakeport {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr.decode()}")
     return proc
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A real PostgreSQL server on loopback for the whole session: the URL of its (shared) database."""
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_db_url(postgres_url: str) -> Iterator[str]:
+    """A fresh, empty, uniquely named database on the session's PostgreSQL server, dropped after the test."""
+    with fresh_database(postgres_url) as url:
+        yield url

@@ -29,6 +29,8 @@ from pathlib import Path
 
 import psycopg
 from psycopg import sql
+from psycopg.rows import TupleRow
+from sqlalchemy.engine import make_url
 
 from tests.support.system_deps import SERVER_USER, SystemDepsError, ensure_postgres, ensure_server_user
 
@@ -64,7 +66,9 @@ class _RunAs:
             ensure_server_user()
             entry = pwd.getpwnam(SERVER_USER)
         except (SystemDepsError, KeyError) as exc:
-            raise PostgresServerError(f"running as root, and no '{SERVER_USER}' user to run PostgreSQL as: {exc}")
+            raise PostgresServerError(
+                f"running as root, and no '{SERVER_USER}' user to run PostgreSQL as: {exc}"
+            ) from exc
         return cls(entry.pw_uid, entry.pw_gid)
 
     def chown(self, path: Path) -> None:
@@ -90,7 +94,14 @@ class _RunAs:
                 stdin=subprocess.DEVNULL,
             )
         return subprocess.run(
-            list(cmd), cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False, stdin=subprocess.DEVNULL
+            list(cmd),
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            stdin=subprocess.DEVNULL,
         )
 
 
@@ -134,10 +145,8 @@ def server_url(port: int, database: str) -> str:
     return f"postgresql://{SUPERUSER}@127.0.0.1:{port}/{database}"
 
 
-def _admin_connect(url: str) -> psycopg.Connection[tuple[object, ...]]:
+def _admin_connect(url: str) -> psycopg.Connection[TupleRow]:
     """An autocommit connection to the server's ``postgres`` database (CREATE/DROP DATABASE cannot run in a transaction)."""
-    from sqlalchemy.engine import make_url
-
     parsed = make_url(url)
     return psycopg.connect(
         host=parsed.host,
@@ -151,8 +160,6 @@ def _admin_connect(url: str) -> psycopg.Connection[tuple[object, ...]]:
 
 def create_database(url: str, name: str) -> str:
     """Create database ``name`` on the server of ``url``; return its URL."""
-    from sqlalchemy.engine import make_url
-
     with _admin_connect(url) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     return make_url(url).set(database=name).render_as_string(hide_password=False)
@@ -216,20 +223,17 @@ def postgres_server(database: str = DEFAULT_DATABASE) -> Iterator[str]:
     run_as = _RunAs.for_current_user()
     base = Path(tempfile.mkdtemp(prefix="lakeport-pg-", dir=_temp_parent()))
     datadir, sockdir, log = base / "data", base / "sock", base / "postgres.log"
-    started = False
     try:
         sockdir.mkdir()
         log.touch()
         for path in (base, sockdir, log):
             run_as.chown(path)
         initdb = [str(bindir / "initdb"), "-D", str(datadir), "-U", SUPERUSER, "--auth=trust", "-E", "UTF8"]
-        result = run_as.run([*initdb, "--no-locale", "--no-sync", "--no-instructions"], cwd=base, timeout=120)
+        result = run_as.run([*initdb, "--no-locale", "--no-sync"], cwd=base, timeout=120)
         if result.returncode != 0:
             raise _fail("initdb", result)
         port = _start(bindir, run_as, datadir, sockdir, log)
-        started = True
         yield create_database(server_url(port, "postgres"), database)
     finally:
-        if started:
-            _stop(bindir, run_as, datadir)
+        _stop(bindir, run_as, datadir)
         shutil.rmtree(base, ignore_errors=True)

@@ -144,6 +144,9 @@ def ensure_postgres() -> tuple[Path, str]:
     bindir = find_pg_bindir()
     if bindir is not None:
         return bindir, "found"
+    explicit = os.environ.get(PG_BINDIR_ENV)
+    if explicit:
+        raise SystemDepsError(f"{PG_BINDIR_ENV}={explicit} does not hold the PostgreSQL server binaries {PG_TOOLS}")
     with _install_lock():
         bindir = find_pg_bindir()  # another process may have installed them while we waited
         if bindir is not None:

@@ -13,8 +13,15 @@ from rich.table import Table
 
 from lakeport.cli.context import OutputFormat
 
-stdout = Console(highlight=False, soft_wrap=True)
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+def _console(*, to_stderr: bool = False) -> Console:
+    """A console that is as wide as the terminal, or 160 columns when output goes to a file or pipe."""
+    probe = Console(stderr=to_stderr)
+    return Console(stderr=to_stderr, highlight=False, soft_wrap=True, width=None if probe.is_terminal else 160)
+
+
+stdout = _console()
+stderr = _console(to_stderr=True)
 
 
 def _default(value: Any) -> Any:

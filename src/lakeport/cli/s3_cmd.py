@@ -6,11 +6,11 @@ from typing import Annotated
 
 import typer
 
-from lakeport.cli.context import OutputOption, output_of, state
+from lakeport.cli.context import OutputFormat, OutputOption, output_of, state
 from lakeport.cli.output import emit, human_size, stdout
 from lakeport.cli.progress import transfer_bar
 from lakeport.errors import InvalidInput
-from lakeport.storage import Location, Transfer, parse_location
+from lakeport.storage import Transfer, parse_location
 
 app = typer.Typer(help="Buckets and objects (like `aws s3`).", no_args_is_help=True)
 
@@ -125,7 +125,7 @@ def _run_plan(
     fmt = output_of(ctx, output)
     if not dryrun:
         total = sum(t.size for t in plan) or None
-        with transfer_bar(verb, total, enabled=fmt.value == "text") as progress:
+        with transfer_bar(verb, total, enabled=fmt is OutputFormat.text) as progress:
             if move:
                 lake.transfers.move(plan, progress=progress)
             else:
@@ -139,7 +139,7 @@ def _run_plan(
             target = "" if item.action == "delete" else f" to {item.dest}"
             stdout.print(f"{prefix}{'delete' if item.action == 'delete' else verb}: {item.source}{target}")
 
-    if plan and plan[0].dest.is_stdio and fmt.value == "text":
+    if plan and plan[0].dest.is_stdio and fmt is OutputFormat.text:
         return  # the object's bytes went to standard output; print nothing else there
     emit(fmt, {"dryrun": dryrun, "transfers": [t.to_dict() for t in plan]}, text)
 
@@ -226,6 +226,3 @@ def presign(
     lake = state(ctx).open_lake()
     url = lake.storage.presign(where.bucket, where.key, expires_in=expires_in)
     emit(output_of(ctx, output), {"url": url, "expires_in": expires_in}, lambda: print(url))
-
-
-__all__ = ["Location", "app"]

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, select, text
+from sqlalchemy import Engine, create_engine, event, inspect, select, text
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import NoSuchModuleError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, NoSuchModuleError, OperationalError
 
 from lakeport.errors import ConfigError, LakeportError, ServiceUnavailable, missing_dependency
 from lakeport.metadata.schema import lake_info
@@ -32,8 +33,42 @@ _PG_MIGRATION_LOCK = 7_261_305_118
 T = TypeVar("T")
 
 
+_UNREACHABLE = (
+    "unable to open database",
+    "disk i/o error",
+    "connection refused",
+    "could not connect",
+    "server closed the connection",
+    "connection timed out",
+    "terminating connection",
+    "the database system is starting up",
+    "the database system is shutting down",
+)
+
+
 def _is_locked(exc: BaseException) -> bool:
     return "database is locked" in str(exc) or "database is busy" in str(exc)
+
+
+def _enable_wal(cur: Any, timeout_ms: int) -> None:
+    """Switch a SQLite database to WAL mode, waiting up to the busy timeout for other processes.
+
+    The switch needs an exclusive lock, and SQLite answers "database is locked" at once, without calling the
+    busy handler, when two connections try it together (each holds a shared lock and waits for the other):
+    two processes opening a brand-new database at the same moment. So retry it here, as the busy handler would.
+    """
+    deadline = time.monotonic() + timeout_ms / 1000
+    pause = 0.001
+    while True:
+        try:
+            if cur.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                cur.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if not _is_locked(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
 
 
 class MetadataDB:
@@ -58,6 +93,11 @@ class MetadataDB:
                 )
         except (NoSuchModuleError, ModuleNotFoundError):
             raise missing_dependency("psycopg", "postgres", "A PostgreSQL metadata database") from None
+        # PostgreSQL's default, READ COMMITTED, gives every statement a new snapshot; REPEATABLE READ gives the
+        # whole read block one (a read-only transaction never fails to serialize). SQLite's BEGIN already does.
+        self._read_options: dict[str, Any] = (
+            {"isolation_level": "REPEATABLE READ"} if self.dialect == "postgresql" else {}
+        )
 
     @classmethod
     def for_lake(cls, url: str, root: Path, *, busy_timeout_ms: int = 30000) -> MetadataDB:
@@ -78,7 +118,7 @@ class MetadataDB:
             dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, below
             cur = dbapi_conn.cursor()
             cur.execute(f"PRAGMA busy_timeout = {int(timeout)}")
-            cur.execute("PRAGMA journal_mode = WAL")
+            _enable_wal(cur, timeout)
             cur.execute("PRAGMA synchronous = NORMAL")
             cur.execute("PRAGMA foreign_keys = ON")
             cur.close()
@@ -103,7 +143,7 @@ class MetadataDB:
     def read(self) -> Iterator[Connection]:
         """A read transaction: one consistent snapshot for the whole block."""
         try:
-            with self.engine.connect() as conn, conn.begin():
+            with self.engine.connect().execution_options(**self._read_options) as conn, conn.begin():
                 yield conn
         except OperationalError as exc:
             raise self._translate(exc) from exc
@@ -127,20 +167,26 @@ class MetadataDB:
                 f"metadata database {where} stayed locked for {self.busy_timeout_ms} ms",
                 hint="another process holds a long write; retry, or raise metadata.busy_timeout_ms",
             )
-        return ServiceUnavailable(
-            f"metadata database {where}: {str(exc.orig).strip()}",
-            hint="check that the database is reachable and the lake folder is writable",
+        detail = str(exc.orig).strip()
+        if exc.connection_invalidated or any(word in detail.lower() for word in _UNREACHABLE):
+            return ServiceUnavailable(
+                f"metadata database {where}: {detail}",
+                hint="check that the database is reachable and the lake folder is writable",
+            )
+        # Anything else (a missing table, bad SQL) is a bug or a broken database: retrying will not help.
+        return LakeportError(
+            f"metadata database {where}: {detail}",
+            hint="run `lakeport init` on the lake to apply migrations; if it persists, report it",
         )
 
     # ---- schema
 
     def current_revision(self) -> str | None:
         """The applied migration, or None for an empty database."""
-        try:
-            with self.read() as conn:
-                return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        except (ServiceUnavailable, SQLAlchemyError):
-            return None
+        with self.read() as conn:
+            if not inspect(conn).has_table("alembic_version"):
+                return None
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
     def ensure_schema(self) -> None:
         """Apply pending migrations (a no-op, one query, when the database is current)."""
@@ -166,7 +212,9 @@ class MetadataDB:
     def _migration_lock(self) -> Iterator[None]:
         if self.dialect == "sqlite":
             db_path = self.engine.url.database or ""
-            lock_path = Path(db_path + ".migrate.lock") if db_path not in ("", ":memory:") else None
+            lock_path = (
+                None if db_path in ("", ":memory:") else Path(db_path).with_name(f".{Path(db_path).name}.migrate.lock")
+            )
             if lock_path is None:
                 yield
                 return
@@ -202,7 +250,15 @@ class MetadataDB:
             conn.execute(lake_info.insert().values(name=name, value=value))
             return value
 
-        return self.run_write(work)
+        try:
+            return self.run_write(work)
+        except IntegrityError:
+            # Another process inserted between our SELECT and our INSERT (possible on PostgreSQL, whose writers
+            # do not queue as SQLite's BEGIN IMMEDIATE ones do): it was first, so its value wins.
+            stored = self.get_info(name)
+            if stored is None:
+                raise
+            return stored
 
     def dispose(self) -> None:
         self.engine.dispose()

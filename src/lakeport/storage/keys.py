@@ -34,13 +34,18 @@ def validate_bucket_name(name: str) -> str:
     elif name.startswith("xn--") or name.endswith("-s3alias"):
         problem = "may not start with 'xn--' or end with '-s3alias'"
     if problem:
-        raise InvalidBucketName(f"bucket name {name!r} {problem}", hint="for example: my-lake-staging")
+        raise InvalidBucketName(f"bucket name {printable(repr(name))} {problem}", hint="for example: my-lake-staging")
     return name
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters shown as escapes, safe to print in an error on a terminal."""
+    return _CONTROL_RE.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 def validate_key(key: str, bucket: str = "") -> str:
     """Return ``key`` if it is a safe object key, else raise :class:`InvalidKey` saying why."""
-    where = f"s3://{bucket}/{key}" if bucket else repr(key)
+    where = printable(f"s3://{bucket}/{key}" if bucket else repr(key))
     problem = None
     if not key:
         problem = "is empty"

@@ -53,6 +53,16 @@ def _mtime(st: os.stat_result) -> datetime:
     return datetime.fromtimestamp(st.st_mtime_ns / 1e9, tz=UTC)
 
 
+class _Skip:
+    """The common prefix a listing has rolled up: the walk passes over every key under it."""
+
+    def __init__(self, under: str | None) -> None:
+        self.under = under
+
+    def covers(self, key: str) -> bool:
+        return self.under is not None and key.startswith(self.under)
+
+
 def _sort_name(entry: os.DirEntry[str]) -> str:
     """Order directory entries as their keys sort: a folder ``a`` holds keys ``a/...``, so it sorts as ``a/``."""
     return entry.name + "/" if entry.is_dir(follow_symlinks=False) else entry.name
@@ -114,7 +124,7 @@ class LocalBackend:
 
     def delete_bucket(self, bucket: str) -> None:
         path = self._bucket_dir(bucket)
-        if any(True for _ in self._walk(path, "", "", None, None)):
+        if any(True for _ in self._walk(path, "", "", _Skip(None))):
             raise BucketNotEmpty(
                 f"bucket {bucket!r} is not empty",
                 hint=f"remove its objects first: lakeport s3 rb s3://{bucket} --force",
@@ -131,7 +141,7 @@ class LocalBackend:
             return []
         out = []
         for entry in sorted(os.scandir(self.root), key=lambda e: e.name):
-            if entry.is_dir(follow_symlinks=False) and not entry.name.startswith("."):
+            if entry.is_dir() and not entry.name.startswith("."):
                 out.append(BucketInfo(entry.name, _mtime(entry.stat())))
         return out
 
@@ -287,8 +297,8 @@ class LocalBackend:
         handle = path.open("rb")
         # Describe the bytes this handle holds (the inode we opened), even if the key is replaced meanwhile.
         info = self._info(bucket, key, path, os.fstat(handle.fileno()))
-        if byte_range is None:
-            return ObjectStream(info, handle)
+        if byte_range is None or (byte_range[1] is not None and byte_range[1] < byte_range[0]):
+            return ObjectStream(info, handle)  # no range, or one S3 ignores (end before start): the whole object
         start, end = byte_range
         last = info.size - 1 if end is None else min(end, info.size - 1)
         if start < 0 or start > last:
@@ -359,20 +369,18 @@ class LocalBackend:
         prefixes: list[str] = []
         last: tuple[str, bool] | None = None
         truncated = False
-        walker = self._walk(bucket_dir, prefix, after, skip_under, delimiter)
-        while True:
-            item = next(walker, None)
-            if item is None:
-                break
-            key, path, st = item
-            common = self._common_prefix(key, prefix, delimiter)
+        if max_keys == 0:
+            return ListPage(bucket, prefix, delimiter, [], [], False, None)
+        skip = _Skip(skip_under)
+        for key, path, st in self._walk(bucket_dir, prefix, after, skip):
             if len(objects) + len(prefixes) >= max_keys:
                 truncated = True
                 break
+            common = self._common_prefix(key, prefix, delimiter)
             if common is not None:
                 prefixes.append(common)
                 last = (common, True)
-                walker = self._walk(bucket_dir, prefix, common, common, delimiter)
+                skip.under = common  # the walk passes over the rest of this prefix without descending
                 continue
             objects.append(self._info(bucket, key, path, st))
             last = (key, False)
@@ -387,26 +395,32 @@ class LocalBackend:
         return None if at < 0 else key[: at + len(delimiter)]
 
     def _walk(
-        self, bucket_dir: Path, prefix: str, after: str, skip_under: str | None, delimiter: str | None
+        self, bucket_dir: Path, prefix: str, after: str, skip: _Skip
     ) -> Iterator[tuple[str, Path, os.stat_result]]:
         """Yield ``(key, path, stat)`` for every file with ``key > after`` under ``prefix``, in key order."""
         # Start in the deepest folder the prefix names, to avoid walking the whole bucket.
         base = prefix.rsplit("/", 1)[0] + "/" if "/" in prefix else ""
+        if any(segment in ("", ".", "..") for segment in base.split("/")[:-1]):
+            return  # no valid key starts with "a//", "a/./" or "a/../" (the folder path would alias another)
         start_dir = bucket_dir / base if base else bucket_dir
         real_bucket = os.path.realpath(bucket_dir)
         if base and not os.path.realpath(start_dir).startswith(real_bucket + os.sep):
             return
-        yield from self._walk_dir(start_dir, base, prefix, after, skip_under, real_bucket)
+        yield from self._walk_dir(start_dir, base, prefix, after, skip, real_bucket)
 
     def _walk_dir(
-        self, folder: Path, rel: str, prefix: str, after: str, skip_under: str | None, real_bucket: str
+        self, folder: Path, rel: str, prefix: str, after: str, skip: _Skip, real_bucket: str
     ) -> Iterator[tuple[str, Path, os.stat_result]]:
         try:
             entries = sorted(os.scandir(folder), key=_sort_name)
         except (FileNotFoundError, NotADirectoryError):
             return
         for entry in entries:
+            if skip.covers(rel):
+                return  # the caller rolled this whole folder into a common prefix
             key = rel + entry.name
+            if skip.covers(key):
+                continue
             if entry.is_symlink():
                 target = os.path.realpath(entry.path)
                 if not target.startswith(real_bucket + os.sep) or os.path.isdir(target):
@@ -415,15 +429,11 @@ class LocalBackend:
                 dir_key = key + "/"
                 if not (dir_key.startswith(prefix) or prefix.startswith(dir_key)):
                     continue
-                if skip_under is not None and dir_key.startswith(skip_under):
-                    continue
                 if after and not after.startswith(dir_key) and after > dir_key:
                     continue  # every key in this folder sorts before ``after``
-                yield from self._walk_dir(Path(entry.path), dir_key, prefix, after, skip_under, real_bucket)
+                yield from self._walk_dir(Path(entry.path), dir_key, prefix, after, skip, real_bucket)
                 continue
             if not key.startswith(prefix) or key <= after:
-                continue
-            if skip_under is not None and key.startswith(skip_under):
                 continue
             try:
                 st = entry.stat()

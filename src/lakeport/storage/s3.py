@@ -60,6 +60,9 @@ class S3Backend:
             signature_version="s3v4",
         )
         self.client: Any = boto3.session.Session().client("s3", config=config, **kwargs)
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        self._store_errors: tuple[type[Exception], ...] = (BotoCoreError, ClientError)
 
     # ---- error mapping
 
@@ -106,6 +109,15 @@ class S3Backend:
 
     def create_bucket(self, bucket: str) -> None:
         validate_bucket_name(bucket)
+        # In us-east-1, S3 answers 200 to re-creating a bucket you own; keep the local backend's semantics.
+        try:
+            exists = self.bucket_exists(bucket)
+        except LakeportError:
+            exists = False  # e.g. another account's bucket: let CreateBucket give the answer
+        if exists:
+            raise BucketAlreadyExists(
+                f"bucket {bucket!r} already exists at {self.location}", code="BucketAlreadyOwnedByYou"
+            )
         kwargs: dict[str, Any] = {"Bucket": bucket}
         if self.settings.region != "us-east-1":
             kwargs["CreateBucketConfiguration"] = {"LocationConstraint": self.settings.region}
@@ -137,7 +149,10 @@ class S3Backend:
             answer = self.client.list_buckets()
         except Exception as exc:
             raise self._error(exc, "*") from exc
-        return [BucketInfo(b["Name"], b.get("CreationDate")) for b in answer.get("Buckets", [])]
+        return [
+            BucketInfo(b["Name"], _utc(b["CreationDate"]) if b.get("CreationDate") else None)
+            for b in answer.get("Buckets", [])
+        ]
 
     # ---- objects
 
@@ -164,9 +179,7 @@ class S3Backend:
                     progress(len(first))
                 return self.head_object(bucket, key)
             return self._multipart(bucket, key, body, first, extra, progress)
-        except LakeportError:
-            raise
-        except Exception as exc:
+        except self._store_errors as exc:
             raise self._error(exc, bucket, key) from exc
 
     def _multipart(
@@ -221,7 +234,10 @@ class S3Backend:
         try:
             answer = self.client.head_object(Bucket=bucket, Key=key)
         except Exception as exc:
-            raise self._error(exc, bucket, key) from exc
+            err = self._error(exc, bucket, key)
+            if isinstance(err, NoSuchKey) and not self.bucket_exists(bucket):
+                err = NoSuchBucket(f"bucket {bucket!r} does not exist at {self.location}")
+            raise err from exc
         return _info_from(bucket, key, answer, answer["ContentLength"])
 
     def open_object(self, bucket: str, key: str, byte_range: tuple[int, int | None] | None = None) -> ObjectStream:
@@ -250,6 +266,8 @@ class S3Backend:
             raise self._error(exc, bucket, key) from exc
 
     def copy_object(self, src_bucket: str, src_key: str, dst_bucket: str, dst_key: str) -> ObjectInfo:
+        validate_bucket_name(src_bucket)
+        validate_bucket_name(dst_bucket)
         validate_key(src_key, src_bucket)
         validate_key(dst_key, dst_bucket)
         try:
@@ -335,7 +353,7 @@ def _b64md5(data: bytes) -> str:
 
 
 def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _info_from(bucket: str, key: str, answer: dict[str, Any], size: int) -> ObjectInfo:

@@ -89,7 +89,7 @@ class Transfers:
         if not src.is_lake and not dst.is_lake:
             raise InvalidInput(f"{src} → {dst}: one side must be an s3:// location", hint="use cp for local copies")
         if recursive:
-            return [t for t in self._plan_tree(src, dst)]
+            return list(self._plan_tree(src, dst))
         return [self._plan_one(src, dst)]
 
     def _plan_one(self, src: Location, dst: Location) -> Transfer:
@@ -166,7 +166,9 @@ class Transfers:
         plan: list[Transfer] = []
         for rel, (size, mtime, where) in sorted(source.items()):
             there = target.get(rel)
-            if there is not None and there[0] == size and there[1] >= mtime:
+            # S3 keeps LastModified in whole seconds: compare at that precision, or a file written in the same
+            # second as its upload looks newer than its copy and is copied again on every sync.
+            if there is not None and there[0] == size and there[1] >= mtime.replace(microsecond=0):
                 continue
             dest = self._child(dst, rel)
             action: Action = "copy" if src.is_lake and dst.is_lake else ("upload" if dst.is_lake else "download")
