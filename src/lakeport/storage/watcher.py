@@ -138,8 +138,19 @@ class ObjectWatcher:
                         changed.put((str(path), bool(event.is_directory)))
 
         backend.root.mkdir(parents=True, exist_ok=True)
+        handler = Handler()
         observer = Observer()
-        observer.schedule(Handler(), str(backend.root), recursive=True)
+        # Watch each bucket folder (not lakeport's own .lakeport/ sidecars), and the root for new buckets.
+        observer.schedule(handler, str(backend.root), recursive=False)
+        watched: set[str] = set()
+
+        def watch_buckets() -> None:
+            for bucket in backend.list_buckets():
+                if bucket.name not in watched:
+                    watched.add(bucket.name)
+                    observer.schedule(handler, str(backend.root / bucket.name), recursive=True)
+
+        watch_buckets()
         observer.start()
         try:
             self._emit(self.scan(), on_events)
@@ -154,6 +165,8 @@ class ObjectWatcher:
                         pending[changed.get_nowait()] = now
                     except queue.Empty:
                         break
+                if any(Path(path).parent == backend.root for path, _ in pending):
+                    watch_buckets()  # a bucket was created: follow it too
                 settled = [item for item, at in pending.items() if now - at >= self.settings.settle_seconds]
                 for item in settled:
                     del pending[item]

@@ -1,0 +1,248 @@
+"""Generate the Spotify 2023 files at any scale, deterministically, in constant memory.
+
+Albums are produced in chunks (a temporary DuckDB table per chunk); each chunk is written as CSV parts
+that are appended to the output files, so memory does not grow with the scale. Every value is derived
+from a hash of the seed and the row number (see :mod:`.sql`), so a seed always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lakeport.datasets.spotify import schema, sql
+from lakeport.errors import InvalidInput, missing_dependency
+
+ALBUMS_PER_CHUNK = 40_000
+Progress = Callable[[str, int, int], None]
+"""Called as ``progress(stage, done, total)``."""
+
+
+@dataclass(frozen=True)
+class GeneratedFile:
+    name: str
+    path: Path
+    rows: int
+    size: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"file": self.name, "rows": self.rows, "bytes": self.size}
+
+
+@dataclass(frozen=True)
+class GenerationResult:
+    scale: float
+    seed: int
+    profile: str
+    files: list[GeneratedFile]
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "scale": self.scale,
+            "seed": self.seed,
+            "profile": self.profile,
+            "seconds": round(self.seconds, 3),
+            "files": [f.to_dict() for f in self.files],
+        }
+
+
+def _connect(tmp: Path) -> Any:
+    try:
+        import duckdb
+    except ModuleNotFoundError:
+        raise missing_dependency("duckdb", "duckdb", "Generating the Spotify sample") from None
+    con = duckdb.connect(":memory:")
+    con.execute("SET threads = 2")
+    con.execute("SET memory_limit = '1GB'")
+    con.execute("SET preserve_insertion_order = true")
+    con.execute(f"SET temp_directory = '{tmp / 'spill'}'")
+    return con
+
+
+class SpotifyGenerator:
+    def __init__(self, *, scale: float = 1.0, seed: int = 0, profile: str = "kaggle") -> None:
+        if not 0.001 <= scale <= 100:
+            raise InvalidInput(f"scale {scale} is outside 0.001..100", hint="scale 1 is the size of the real dataset")
+        if profile not in schema.PROFILES:
+            raise InvalidInput(f"unknown profile {profile!r}", hint=f"choose one of {', '.join(schema.PROFILES)}")
+        if seed < 0:
+            raise InvalidInput(f"seed {seed} is negative")
+        self.scale = scale
+        self.seed = seed
+        self.profile = profile
+        self.plan = sql.make_plan(scale, seed, schema.SCALE1_ARTISTS, schema.SCALE1_ALBUMS)
+
+    def generate(self, out_dir: Path, *, progress: Progress | None = None) -> GenerationResult:
+        """Write the profile's files into ``out_dir`` (each appears whole, by rename, when complete)."""
+        started = time.perf_counter()
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=".lakeport-gen-", dir=out_dir) as tmp_name:
+            tmp = Path(tmp_name)
+            con = _connect(tmp)
+            try:
+                for statement in sql.macros(self.plan):
+                    con.execute(statement)
+                files = self._write_all(con, tmp, progress)
+            finally:
+                con.close()
+            final = []
+            for f in files:
+                target = out_dir / f.name
+                os.replace(f.path, target)
+                final.append(GeneratedFile(f.name, target, f.rows, f.size))
+        return GenerationResult(self.scale, self.seed, self.profile, final, time.perf_counter() - started)
+
+    # ---- writing
+
+    def _write_all(self, con: Any, tmp: Path, progress: Progress | None) -> list[GeneratedFile]:
+        kaggle = self.profile == "kaggle"
+        outputs = self._outputs(kaggle)
+        writers = {name: _Appender(tmp / name, header) for name, (header, _) in outputs.items()}
+        con.execute(f"CREATE TEMP TABLE artists AS {sql.artists_query(self.plan)}")
+        artist_file = schema.ARTISTS if kaggle else schema.PRE_ARTISTS
+        writers[artist_file.name].append_query(con, self._artist_select(kaggle), tmp)
+        total = self.plan.n_albums
+        for first in range(0, total, ALBUMS_PER_CHUNK):
+            last = min(total, first + ALBUMS_PER_CHUNK)
+            con.execute("DROP TABLE IF EXISTS chunk")
+            con.execute(f"CREATE TEMP TABLE chunk AS {sql.chunk_query(self.plan, first, last)}")
+            for name, (_, select) in outputs.items():
+                if select:
+                    writers[name].append_query(con, select, tmp)
+            if progress:
+                progress("albums", last, total)
+        con.execute("DROP TABLE IF EXISTS chunk")
+        done = {name: w.close() for name, w in writers.items() if name != schema.MERGED.name}
+        if kaggle:
+            merged = writers[schema.MERGED.name]
+            merged.append_query(con, self._merged_select(done), tmp)
+            done[schema.MERGED.name] = merged.close()
+        return [done[name] for name in outputs]
+
+    def _outputs(self, kaggle: bool) -> dict[str, tuple[str, str | None]]:
+        """File name → (header, per-chunk SELECT or None when written otherwise)."""
+        if kaggle:
+            albums_cols = ", ".join(schema.ALBUMS.columns)
+            feature_cols = ", ".join(
+                f"num({c}) AS {c}" if c not in ("key", "mode", "time_signature", "duration_ms") else c
+                for c in ("danceability", "energy", "key", "loudness", "mode", "speechiness", "acousticness",
+                          "instrumentalness", "liveness", "valence", "tempo")
+            )
+            return {
+                schema.ALBUMS.name: (
+                    schema.ALBUMS.header,
+                    f"SELECT {albums_cols} FROM chunk, range(CASE WHEN duplicated THEN 2 ELSE 1 END) d ORDER BY a, tid, d",
+                ),
+                schema.ARTISTS.name: (schema.ARTISTS.header, None),
+                schema.TRACKS.name: (
+                    schema.TRACKS.header,
+                    "SELECT track_id AS id, track_popularity, explicit FROM chunk ORDER BY a, tid",
+                ),
+                schema.FEATURES.name: (
+                    schema.FEATURES.header,
+                    f"SELECT {feature_cols}, 'audio_features' AS type, track_id AS id, "
+                    "'spotify:track:' || track_id AS uri, 'https://api.spotify.com/v1/tracks/' || track_id AS track_href, "
+                    "'https://api.spotify.com/v1/audio-analysis/' || track_id AS analysis_url, duration_ms, "
+                    "time_signature FROM chunk WHERE NOT no_features ORDER BY a, tid",
+                ),
+                schema.MERGED.name: (schema.MERGED.header, None),
+            }
+        pre_cols = ", ".join(schema.PRE_ALBUMS.columns)
+        not_empty = " AND ".join(f"coalesce({c}::VARCHAR, '') <> ''" for c in schema.PRE_ALBUMS.columns)
+        return {
+            schema.PRE_ALBUMS.name: (
+                schema.PRE_ALBUMS.header,
+                f"SELECT {pre_cols} FROM chunk WHERE {not_empty} ORDER BY a, tid",
+            ),
+            schema.PRE_ARTISTS.name: (schema.PRE_ARTISTS.header, None),
+            schema.PRE_TRACKS.name: (
+                schema.PRE_TRACKS.header,
+                "SELECT track_id, track_popularity, explicit FROM chunk ORDER BY a, tid",
+            ),
+        }
+
+    @staticmethod
+    def _artist_select(kaggle: bool) -> str:
+        if kaggle:
+            return f"SELECT {', '.join(schema.ARTISTS.columns)} FROM artists"
+        return "SELECT id, name, artist_popularity, followers, genre_0 AS genre FROM artists"
+
+    @staticmethod
+    def _merged_select(files: dict[str, GeneratedFile]) -> str:
+        """The author's reporting table: albums ⟕ features ⟕ tracks ⟕ artists, albums and singles only,
+        one row per (album_name, track_name, explicit) keeping the lowest track number."""
+
+        def src(f: schema.SpotifyFile) -> str:
+            path = str(files[f.name].path).replace("'", "''")
+            return f"read_csv('{path}', header = true, all_varchar = true, quote = '\"', escape = '\"')"
+
+        derived = {
+            "release_year": "strftime(strptime(al.release_date, '%Y-%m-%d %H:%M:%S UTC'), '%Y')",
+            "release_month": "strftime(strptime(al.release_date, '%Y-%m-%d %H:%M:%S UTC'), '%B')",
+        }
+        cols = ", ".join(
+            f"{derived[c]} AS {c}" if c in derived else f"{_MERGED_FROM.get(c, 'al')}.{c} AS {c}"
+            for c in schema.MERGED.columns
+        )
+        names = ", ".join(schema.MERGED.columns)
+        return f"""
+        SELECT {names} FROM (
+            SELECT {cols}, file_row,
+                row_number() OVER (PARTITION BY al.album_name, al.track_name, tr.explicit
+                                   ORDER BY al.track_number::INTEGER, file_row) AS keep_rank
+            FROM (SELECT *, row_number() OVER () AS file_row FROM {src(schema.ALBUMS)}) al
+            LEFT JOIN (SELECT DISTINCT ON (id) * FROM {src(schema.FEATURES)}) fe ON al.track_id = fe.id
+            LEFT JOIN {src(schema.TRACKS)} tr ON al.track_id = tr.id
+            LEFT JOIN {src(schema.ARTISTS)} ar ON al.artist_id = ar.id
+            WHERE al.album_type IN ('album', 'single')
+        )
+        WHERE keep_rank = 1
+        ORDER BY file_row
+        """
+
+
+_MERGED_FROM = {
+    "artist_genres": "ar",
+    "artist_popularity": "ar",
+    "followers": "ar",
+    "name": "ar",
+    **{f"genre_{i}": "ar" for i in range(5)},
+    **{
+        c: "fe"
+        for c in ("acousticness", "analysis_url", "danceability", "energy", "instrumentalness", "key", "liveness",
+                  "loudness", "mode", "speechiness", "tempo", "time_signature", "track_href", "type", "uri", "valence")
+    },
+    "explicit": "tr",
+    "track_popularity": "tr",
+}
+
+
+class _Appender:
+    """One output CSV: a header, then the CSV parts DuckDB writes for each chunk, appended in order."""
+
+    def __init__(self, path: Path, header: str) -> None:
+        self.path = path
+        self.rows = 0
+        self._out = path.open("wb")
+        self._out.write(header.encode() + b"\n")
+
+    def append_query(self, con: Any, select: str, tmp: Path) -> None:
+        part = tmp / "part.csv"
+        count = con.execute(
+            f"COPY ({select}) TO '{part}' (FORMAT csv, HEADER false, QUOTE '\"', ESCAPE '\"', NULL '')"
+        ).fetchone()
+        self.rows += int(count[0]) if count else 0
+        with part.open("rb") as handle:
+            shutil.copyfileobj(handle, self._out, 1024 * 1024)
+        part.unlink()
+
+    def close(self) -> GeneratedFile:
+        self._out.close()
+        return GeneratedFile(self.path.name, self.path, self.rows, self.path.stat().st_size)
