@@ -12,7 +12,7 @@ from lakeport import Lake
 def test_demo_runs_to_the_end_and_is_repeatable(tmp_path: Path) -> None:
     for _ in range(2):
         proc = subprocess.run(
-            [sys.executable, "-m", "lakeport.demo", str(tmp_path / "demo-lake")],
+            [sys.executable, "-m", "lakeport.demo", str(tmp_path / "demo-lake"), "--scale", "0.01"],
             capture_output=True,
             text=True,
             timeout=120,
@@ -26,9 +26,11 @@ def test_demo_runs_to_the_end_and_is_repeatable(tmp_path: Path) -> None:
         assert keys == [
             "staging/spotify/spotify-albums_data_2023.csv",
             "staging/spotify/spotify_artist_data_2023.csv",
+            "staging/spotify/spotify_data_12_20_2023.csv",
+            "staging/spotify/spotify_features_data_2023.csv",
             "staging/spotify/spotify_tracks_data_2023.csv",
         ]
         header = lake.storage.read_bytes("lakeport", keys[0]).decode().splitlines()[0]
         assert header.startswith("track_name,track_id,track_number,duration_ms,album_type,artists")
         # Running the demo twice lands the same bytes: no duplicate events.
-        assert len(lake.events.read()) == 3
+        assert len(lake.events.read()) == 5

@@ -20,7 +20,7 @@ from lakeport.errors import ConfigError
 
 SETTINGS_FILE = "lakeport.toml"
 ENV_PREFIX = "LAKEPORT_"
-SECRET_KEYS = frozenset({"storage.secret_access_key"})
+SECRET_KEYS = frozenset({"storage.secret_access_key", "spotify.client_secret"})
 
 
 def _setting(default: Any, doc: str) -> Any:
@@ -71,12 +71,22 @@ class ServerSettings:
     port: int = _setting(8790, "port the lakeport server listens on")
 
 
+@dataclass(frozen=True)
+class SpotifySettings:
+    client_id: str = _setting("", "Spotify Web API client id (or SPOTIFY_CLIENT_ID)")
+    client_secret: str = _setting("", "Spotify Web API client secret (or SPOTIFY_CLIENT_SECRET)")
+    api_url: str = _setting("https://api.spotify.com/v1", "base URL of the Spotify Web API")
+    token_url: str = _setting("https://accounts.spotify.com/api/token", "client-credentials token endpoint")
+    market: str = _setting("US", "market (country code) sent with catalogue requests")
+
+
 SECTIONS: dict[str, type[Any]] = {
     "storage": StorageSettings,
     "metadata": MetadataSettings,
     "events": EventsSettings,
     "iam": IamSettings,
     "server": ServerSettings,
+    "spotify": SpotifySettings,
 }
 
 
@@ -99,6 +109,7 @@ class Settings:
     events: EventsSettings
     iam: IamSettings
     server: ServerSettings
+    spotify: SpotifySettings
     sources: Mapping[str, str] = field(default_factory=dict)
 
     def resolved(self) -> list[ResolvedValue]:

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import traceback
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from typer.exceptions import TyperException
 
 from lakeport import __version__
-from lakeport.cli import config_cmd, events_cmd, init_cmd, s3_cmd
+from lakeport.cli import config_cmd, datasets_cmd, events_cmd, ingest_cmd, init_cmd, s3_cmd
 from lakeport.cli.context import CLIState, OutputFormat, OutputOption, output_of
-from lakeport.cli.output import emit, stderr, to_json
+from lakeport.cli.output import emit, stderr
 from lakeport.errors import LakeportError
 
 app = typer.Typer(
@@ -54,6 +56,8 @@ app.add_typer(init_cmd.app)
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(s3_cmd.app, name="s3")
 app.add_typer(events_cmd.app, name="events")
+app.add_typer(datasets_cmd.app, name="datasets")
+app.add_typer(ingest_cmd.app, name="ingest")
 
 
 def _wants_json(argv: list[str]) -> bool:
@@ -73,11 +77,11 @@ def main(argv: list[str] | None = None) -> int:
         if debug:
             traceback.print_exc()
         if _wants_json(argv):
-            sys.stderr.write(to_json(exc.to_dict()) + "\n")
+            sys.stderr.write(json.dumps(exc.to_dict(), ensure_ascii=False) + "\n")
         else:
-            stderr.print(f"[bold red]error:[/] {exc.message}", markup=True, highlight=False)
+            stderr.print(f"[bold red]error:[/] {escape(exc.message)}", markup=True, highlight=False)
             if exc.hint:
-                stderr.print(f"[dim]hint:[/] {exc.hint}", markup=True, highlight=False)
+                stderr.print(f"[dim]hint:[/] {escape(exc.hint)}", markup=True, highlight=False)
         return 1
     except typer.Exit as exc:
         return int(exc.exit_code or 0)
@@ -101,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         else:
             stderr.print(
-                f"[bold red]internal error:[/] {type(exc).__name__}: {exc}",
+                f"[bold red]internal error:[/] {type(exc).__name__}: {escape(str(exc))}",
                 markup=True,
                 highlight=False,
             )

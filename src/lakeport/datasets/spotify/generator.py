@@ -60,6 +60,7 @@ def _connect(tmp: Path) -> Any:
         raise missing_dependency("duckdb", "duckdb", "Generating the Spotify sample") from None
     con = duckdb.connect(":memory:")
     con.execute("SET threads = 2")
+    con.execute("SET enable_progress_bar = false")
     con.execute("SET memory_limit = '1GB'")
     con.execute("SET preserve_insertion_order = true")
     con.execute(f"SET temp_directory = '{tmp / 'spill'}'")
@@ -116,15 +117,15 @@ class SpotifyGenerator:
             for name, (_, select) in outputs.items():
                 if select:
                     writers[name].append_query(con, select, tmp)
+            if kaggle:
+                verb = "CREATE TEMP TABLE merged_src AS" if first == 0 else "INSERT INTO merged_src"
+                con.execute(f"{verb} {self._merged_rows()}")
             if progress:
                 progress("albums", last, total)
         con.execute("DROP TABLE IF EXISTS chunk")
-        done = {name: w.close() for name, w in writers.items() if name != schema.MERGED.name}
         if kaggle:
-            merged = writers[schema.MERGED.name]
-            merged.append_query(con, self._merged_select(done), tmp)
-            done[schema.MERGED.name] = merged.close()
-        return [done[name] for name in outputs]
+            self._write_merged(con, writers[schema.MERGED.name], tmp, progress)
+        return [w.close() for w in writers.values()]
 
     def _outputs(self, kaggle: bool) -> dict[str, tuple[str, str | None]]:
         """File name → (header, per-chunk SELECT or None when written otherwise)."""
@@ -132,25 +133,37 @@ class SpotifyGenerator:
             albums_cols = ", ".join(schema.ALBUMS.columns)
             feature_cols = ", ".join(
                 f"num({c}) AS {c}" if c not in ("key", "mode", "time_signature", "duration_ms") else c
-                for c in ("danceability", "energy", "key", "loudness", "mode", "speechiness", "acousticness",
-                          "instrumentalness", "liveness", "valence", "tempo")
+                for c in (
+                    "danceability",
+                    "energy",
+                    "key",
+                    "loudness",
+                    "mode",
+                    "speechiness",
+                    "acousticness",
+                    "instrumentalness",
+                    "liveness",
+                    "valence",
+                    "tempo",
+                )
             )
             return {
                 schema.ALBUMS.name: (
                     schema.ALBUMS.header,
-                    f"SELECT {albums_cols} FROM chunk, range(CASE WHEN duplicated THEN 2 ELSE 1 END) d ORDER BY a, tid, d",
+                    f"SELECT {albums_cols} FROM (SELECT *, unnest(CASE WHEN duplicated THEN [0, 1] ELSE [0] END) AS copy "
+                    "FROM chunk)",  # unnest keeps the chunk's order (a join would not)
                 ),
                 schema.ARTISTS.name: (schema.ARTISTS.header, None),
                 schema.TRACKS.name: (
                     schema.TRACKS.header,
-                    "SELECT track_id AS id, track_popularity, explicit FROM chunk ORDER BY a, tid",
+                    "SELECT track_id AS id, track_popularity, explicit FROM chunk",
                 ),
                 schema.FEATURES.name: (
                     schema.FEATURES.header,
                     f"SELECT {feature_cols}, 'audio_features' AS type, track_id AS id, "
                     "'spotify:track:' || track_id AS uri, 'https://api.spotify.com/v1/tracks/' || track_id AS track_href, "
                     "'https://api.spotify.com/v1/audio-analysis/' || track_id AS analysis_url, duration_ms, "
-                    "time_signature FROM chunk WHERE NOT no_features ORDER BY a, tid",
+                    "time_signature FROM chunk WHERE NOT no_features",
                 ),
                 schema.MERGED.name: (schema.MERGED.header, None),
             }
@@ -159,12 +172,12 @@ class SpotifyGenerator:
         return {
             schema.PRE_ALBUMS.name: (
                 schema.PRE_ALBUMS.header,
-                f"SELECT {pre_cols} FROM chunk WHERE {not_empty} ORDER BY a, tid",
+                f"SELECT {pre_cols} FROM chunk WHERE {not_empty}",
             ),
             schema.PRE_ARTISTS.name: (schema.PRE_ARTISTS.header, None),
             schema.PRE_TRACKS.name: (
                 schema.PRE_TRACKS.header,
-                "SELECT track_id, track_popularity, explicit FROM chunk ORDER BY a, tid",
+                "SELECT track_id, track_popularity, explicit FROM chunk",
             ),
         }
 
@@ -175,53 +188,72 @@ class SpotifyGenerator:
         return "SELECT id, name, artist_popularity, followers, genre_0 AS genre FROM artists"
 
     @staticmethod
-    def _merged_select(files: dict[str, GeneratedFile]) -> str:
-        """The author's reporting table: albums ⟕ features ⟕ tracks ⟕ artists, albums and singles only,
-        one row per (album_name, track_name, explicit) keeping the lowest track number."""
+    def _merged_rows() -> str:
+        """Candidate rows of the author's reporting table for the current chunk: albums ⟕ features ⟕ tracks ⟕
+        artists, albums and singles only (features are NULL where the features file has no row)."""
+        fe = (
+            "acousticness",
+            "danceability",
+            "energy",
+            "instrumentalness",
+            "liveness",
+            "loudness",
+            "speechiness",
+            "tempo",
+            "valence",
+        )
+        cols = []
+        for c in schema.MERGED.columns:
+            if c == "release_year":
+                cols.append("substr(c.release_date, 1, 4) AS release_year")
+            elif c == "release_month":
+                cols.append("strftime(strptime(c.release_date, '%Y-%m-%d %H:%M:%S UTC'), '%B') AS release_month")
+            elif c in fe:
+                cols.append(f"CASE WHEN c.no_features THEN NULL ELSE num(c.{c}) END AS {c}")
+            elif c in ("key", "mode", "time_signature"):
+                cols.append(f"CASE WHEN c.no_features THEN NULL ELSE c.{c} END AS {c}")
+            elif c in ("analysis_url", "track_href", "uri", "type"):
+                value = {
+                    "analysis_url": "'https://api.spotify.com/v1/audio-analysis/' || c.track_id",
+                    "track_href": "'https://api.spotify.com/v1/tracks/' || c.track_id",
+                    "uri": "'spotify:track:' || c.track_id",
+                    "type": "'audio_features'",
+                }[c]
+                cols.append(f"CASE WHEN c.no_features THEN NULL ELSE {value} END AS {c}")
+            elif c in ("artist_genres", "artist_popularity", "followers", "name") or c.startswith("genre_"):
+                cols.append(f"ar.{c} AS {c}")
+            else:
+                cols.append(f"c.{c} AS {c}")
+        return (
+            f"SELECT {', '.join(cols)}, c.tid AS seq FROM chunk c LEFT JOIN artists ar ON c.artist_id = ar.id "
+            "WHERE c.album_type IN ('album', 'single')"
+        )
 
-        def src(f: schema.SpotifyFile) -> str:
-            path = str(files[f.name].path).replace("'", "''")
-            return f"read_csv('{path}', header = true, all_varchar = true, quote = '\"', escape = '\"')"
+    def _write_merged(self, con: Any, writer: _Appender, tmp: Path, progress: Progress | None) -> None:
+        """Keep one row per (album_name, track_name, explicit), the lowest track number, in file order.
 
-        derived = {
-            "release_year": "strftime(strptime(al.release_date, '%Y-%m-%d %H:%M:%S UTC'), '%Y')",
-            "release_month": "strftime(strptime(al.release_date, '%Y-%m-%d %H:%M:%S UTC'), '%B')",
-        }
-        cols = ", ".join(
-            f"{derived[c]} AS {c}" if c in derived else f"{_MERGED_FROM.get(c, 'al')}.{c} AS {c}"
-            for c in schema.MERGED.columns
+        The losers are found on the narrow key columns alone; the wide rows are then written range by range
+        (merged_src is stored in ``seq`` order, so each range reads only its own row groups)."""
+        con.execute(
+            """CREATE TEMP TABLE merged_losers AS
+               SELECT seq FROM (
+                   SELECT seq, row_number() OVER (PARTITION BY album_name, track_name, explicit
+                                                  ORDER BY track_number, seq) AS keep_rank
+                   FROM merged_src)
+               WHERE keep_rank > 1"""
         )
         names = ", ".join(schema.MERGED.columns)
-        return f"""
-        SELECT {names} FROM (
-            SELECT {cols}, file_row,
-                row_number() OVER (PARTITION BY al.album_name, al.track_name, tr.explicit
-                                   ORDER BY al.track_number::INTEGER, file_row) AS keep_rank
-            FROM (SELECT *, row_number() OVER () AS file_row FROM {src(schema.ALBUMS)}) al
-            LEFT JOIN (SELECT DISTINCT ON (id) * FROM {src(schema.FEATURES)}) fe ON al.track_id = fe.id
-            LEFT JOIN {src(schema.TRACKS)} tr ON al.track_id = tr.id
-            LEFT JOIN {src(schema.ARTISTS)} ar ON al.artist_id = ar.id
-            WHERE al.album_type IN ('album', 'single')
-        )
-        WHERE keep_rank = 1
-        ORDER BY file_row
-        """
-
-
-_MERGED_FROM = {
-    "artist_genres": "ar",
-    "artist_popularity": "ar",
-    "followers": "ar",
-    "name": "ar",
-    **{f"genre_{i}": "ar" for i in range(5)},
-    **{
-        c: "fe"
-        for c in ("acousticness", "analysis_url", "danceability", "energy", "instrumentalness", "key", "liveness",
-                  "loudness", "mode", "speechiness", "tempo", "time_signature", "track_href", "type", "uri", "valence")
-    },
-    "explicit": "tr",
-    "track_popularity": "tr",
-}
+        total = self.plan.n_albums
+        for first in range(0, total, ALBUMS_PER_CHUNK):
+            last = min(total, first + ALBUMS_PER_CHUNK)
+            writer.append_query(
+                con,
+                f"SELECT {names} FROM merged_src WHERE seq >= {first * 1000} AND seq < {last * 1000} "
+                "AND seq NOT IN (SELECT seq FROM merged_losers) ORDER BY seq",
+                tmp,
+            )
+            if progress:
+                progress("merged", last, total)
 
 
 class _Appender:

@@ -6,6 +6,7 @@ for a seed whatever the thread count or chunk size, and any chunk can be produce
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 from lakeport.datasets.spotify import vocabulary as v
@@ -30,7 +31,7 @@ def _list(items: list[str] | tuple[str, ...]) -> str:
 def _piecewise(name: str, points: list[tuple[float, float]]) -> str:
     """A macro ``name(x)`` interpolating linearly between ``points`` (x ascending; equal x = a jump)."""
     cases = []
-    for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False):
+    for (x0, y0), (x1, y1) in itertools.pairwise(points):
         if x1 == x0:
             continue
         cases.append(f"WHEN x < {x1} THEN {y0} + (x - {x0}) / ({x1} - {x0}) * ({y1} - {y0})")
@@ -133,7 +134,7 @@ def artists_query(plan: Plan) -> str:
     """One row per artist position, in the columns of ``spotify_artist_data_2023.csv``."""
     genre_cols = ", ".join(f"g[{k + 1}] AS genre_{k}" for k in range(7))
     return f"""
-    SELECT id, name, artist_popularity, pylist(g) AS artist_genres, followers, {genre_cols}
+    SELECT id, nullif(name, '') AS name, artist_popularity, pylist(g) AS artist_genres, followers, {genre_cols}
     FROM (
         SELECT
             b62(10, p) AS id,
@@ -157,7 +158,7 @@ def chunk_query(plan: Plan, first_album: int, last_album: int) -> str:
     """Every track of albums ``[first_album, last_album)``, with all the columns any output file needs."""
     n = plan.n_artists
     seed = plan.seed
-    slots = ", ".join(f"al[{k + 1}] AS artist_{k}" for k in range(12))
+    slots = ", ".join(f"nullif(al[{k + 1}], '') AS artist_{k}" for k in range(12))
     return f"""
     WITH albums AS (
         SELECT a, album_type, pos,
@@ -165,7 +166,7 @@ def chunk_query(plan: Plan, first_album: int, last_album: int) -> str:
                 WHEN u(44, a) < 0.003 AND album_type <> 'single' THEN 30 + floor(120 * u(45, a))
                 WHEN album_type = 'single' THEN 1 + floor(6 * u(42, a) * u(42, a))
                 WHEN album_type = 'compilation' THEN 6 + floor(13 * u(42, a))
-                ELSE 3 + floor(exp(1.4 + 0.5 * nrm(43, a)))
+                ELSE 3 + floor(exp(1.47 + 0.5 * nrm(43, a)))
             END)::INTEGER AS total_tracks,
             CASE
                 WHEN u(46, a) < 0.0005 THEN ''
@@ -223,11 +224,11 @@ def chunk_query(plan: Plan, first_album: int, last_album: int) -> str:
         END AS track_name,
         b62(1, tid) AS track_id,
         (CASE WHEN total_tracks > 25 THEN t % ceil(total_tracks / 2) ELSE t END + 1)::INTEGER AS track_number,
-        duration_ms, album_type, pylist(al) AS artists, total_tracks, album_name,
+        duration_ms, album_type, pylist(al) AS artists, total_tracks, nullif(album_name, '') AS album_name,
         strftime(make_date(year, 1, 1) + (CASE WHEN year_only THEN 0
                  ELSE floor(u(52, a) * CASE WHEN year = 2023 THEN 354 ELSE 365 END) END)::INTEGER,
                  '%Y-%m-%d') || ' 00:00:00 UTC' AS release_date,
-        label, album_popularity, album_id, artist_id, {slots},
+        nullif(label, '') AS label, album_popularity, album_id, artist_id, {slots},
         CASE WHEN duration_ms % 1000 = 0 THEN (duration_ms // 1000)::VARCHAR
              ELSE rtrim(printf('%d.%03d', duration_ms // 1000, duration_ms % 1000), '0') END AS duration_sec,
         u(60, tid) < 0.0019 AS duplicated,
