@@ -287,6 +287,22 @@ def test_the_preprocessed_trio_is_recognised(local_lake: Lake, tmp_path: Path) -
     assert landed(local_lake) == {f"staging/spotify/{name}": data for name, data in files.items()}
 
 
+def test_track_csv_needs_only_its_verified_columns(local_lake: Lake, tmp_path: Path) -> None:
+    """Only track_id and track_popularity of the tutorials' track.csv are known (reference §1.6)."""
+    wider = _csv(
+        ["track_id", "track_popularity", "explicit", "duration_ms"],
+        [{"track_id": "6mN8nzCXWUeT5LWEcG1Utx", "track_popularity": "90", "explicit": "false", "duration_ms": "1"}],
+    )
+    write_kaggle_folder(tmp_path / "ok", {schema.PRE_TRACKS.name: wider})
+    result = load_kaggle(local_lake.storage, tmp_path / "ok", "staging/spotify/")
+    assert landed(local_lake) == {f"staging/spotify/{schema.PRE_TRACKS.name}": wider}
+    assert any("track.csv" in n and "landed as is" in n for n in result.notes)
+    lacking = _csv(["track_id", "explicit"], [{"track_id": "6mN8nzCXWUeT5LWEcG1Utx", "explicit": "false"}])
+    write_kaggle_folder(tmp_path / "bad", {schema.PRE_TRACKS.name: lacking})
+    with pytest.raises(InvalidInput, match="missing column"):
+        load_kaggle(local_lake.storage, tmp_path / "bad", "staging/other/")
+
+
 def test_merged_file_columns_may_come_in_another_order(local_lake: Lake, tmp_path: Path) -> None:
     files = kaggle_files()
     header, rows = _rows(files[schema.MERGED.name])

@@ -12,6 +12,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -103,29 +104,50 @@ class SpotifyGenerator:
     # ---- writing
 
     def _write_all(self, con: Any, tmp: Path, progress: Progress | None) -> list[GeneratedFile]:
+        """Compute chunk k+1 while a second cursor writes chunk k: CSV writing is mostly serial, so the two
+        overlap on a 2-core machine. Each file still receives its chunks strictly in order."""
         kaggle = self.profile == "kaggle"
         outputs = self._outputs(kaggle)
         writers = {name: _Appender(tmp / name, header) for name, (header, _) in outputs.items()}
-        con.execute(f"CREATE TEMP TABLE artists AS {sql.artists_query(self.plan)}")
+        con.execute(f"CREATE TABLE artists AS {sql.artists_query(self.plan)}")
         artist_file = schema.ARTISTS if kaggle else schema.PRE_ARTISTS
         writers[artist_file.name].append_query(con, self._artist_select(kaggle), tmp)
         total = self.plan.n_albums
-        for first in range(0, total, ALBUMS_PER_CHUNK):
-            last = min(total, first + ALBUMS_PER_CHUNK)
-            con.execute("DROP TABLE IF EXISTS chunk")
-            con.execute(f"CREATE TEMP TABLE chunk AS {sql.chunk_query(self.plan, first, last)}")
-            for name, (_, select) in outputs.items():
-                if select:
-                    writers[name].append_query(con, select, tmp)
-            if kaggle:
-                verb = "CREATE TEMP TABLE merged_src AS" if first == 0 else "INSERT INTO merged_src"
-                con.execute(f"{verb} {self._merged_rows()}")
-            if progress:
-                progress("albums", last, total)
-        con.execute("DROP TABLE IF EXISTS chunk")
+        writer_con = con.cursor()
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lakeport-gen-writer") as pool:
+            pending: Future[None] | None = None
+            for index, first in enumerate(range(0, total, ALBUMS_PER_CHUNK)):
+                last = min(total, first + ALBUMS_PER_CHUNK)
+                table = f"chunk_{index}"
+                con.execute(f"CREATE TABLE {table} AS {sql.chunk_query(self.plan, first, last)}")
+                if pending is not None:
+                    pending.result()  # at most two chunks alive; a writer error surfaces here
+                pending = pool.submit(self._write_chunk, writer_con, table, index == 0, outputs, writers, tmp)
+                if progress:
+                    progress("albums", last, total)
+            if pending is not None:
+                pending.result()
+        writer_con.close()
         if kaggle:
             self._write_merged(con, writers[schema.MERGED.name], tmp, progress)
         return [w.close() for w in writers.values()]
+
+    def _write_chunk(
+        self,
+        con: Any,
+        table: str,
+        first: bool,
+        outputs: dict[str, tuple[str, str | None]],
+        writers: dict[str, _Appender],
+        tmp: Path,
+    ) -> None:
+        for name, (_, select) in outputs.items():
+            if select:
+                writers[name].append_query(con, select.format(chunk=table), tmp)
+        if self.profile == "kaggle":
+            verb = "CREATE TABLE merged_src AS" if first else "INSERT INTO merged_src"
+            con.execute(f"{verb} {self._merged_rows(table)}")
+        con.execute(f"DROP TABLE {table}")
 
     def _outputs(self, kaggle: bool) -> dict[str, tuple[str, str | None]]:
         """File name → (header, per-chunk SELECT or None when written otherwise)."""
@@ -133,37 +155,25 @@ class SpotifyGenerator:
             albums_cols = ", ".join(schema.ALBUMS.columns)
             feature_cols = ", ".join(
                 f"num({c}) AS {c}" if c not in ("key", "mode", "time_signature", "duration_ms") else c
-                for c in (
-                    "danceability",
-                    "energy",
-                    "key",
-                    "loudness",
-                    "mode",
-                    "speechiness",
-                    "acousticness",
-                    "instrumentalness",
-                    "liveness",
-                    "valence",
-                    "tempo",
-                )
+                for c in schema.FEATURES.columns[: schema.FEATURES.columns.index("type")]
             )
             return {
                 schema.ALBUMS.name: (
                     schema.ALBUMS.header,
                     f"SELECT {albums_cols} FROM (SELECT *, unnest(CASE WHEN duplicated THEN [0, 1] ELSE [0] END) AS copy "
-                    "FROM chunk)",  # unnest keeps the chunk's order (a join would not)
+                    "FROM {chunk})",  # unnest keeps the chunk's order (a join would not)
                 ),
                 schema.ARTISTS.name: (schema.ARTISTS.header, None),
                 schema.TRACKS.name: (
                     schema.TRACKS.header,
-                    "SELECT track_id AS id, track_popularity, explicit FROM chunk",
+                    "SELECT track_id AS id, track_popularity, explicit FROM {chunk}",
                 ),
                 schema.FEATURES.name: (
                     schema.FEATURES.header,
                     f"SELECT {feature_cols}, 'audio_features' AS type, track_id AS id, "
                     "'spotify:track:' || track_id AS uri, 'https://api.spotify.com/v1/tracks/' || track_id AS track_href, "
                     "'https://api.spotify.com/v1/audio-analysis/' || track_id AS analysis_url, duration_ms, "
-                    "time_signature FROM chunk WHERE NOT no_features",
+                    "time_signature FROM {chunk} WHERE NOT no_features",
                 ),
                 schema.MERGED.name: (schema.MERGED.header, None),
             }
@@ -172,12 +182,12 @@ class SpotifyGenerator:
         return {
             schema.PRE_ALBUMS.name: (
                 schema.PRE_ALBUMS.header,
-                f"SELECT {pre_cols} FROM chunk WHERE {not_empty}",
+                f"SELECT {pre_cols} FROM {{chunk}} WHERE {not_empty}",
             ),
             schema.PRE_ARTISTS.name: (schema.PRE_ARTISTS.header, None),
             schema.PRE_TRACKS.name: (
                 schema.PRE_TRACKS.header,
-                "SELECT track_id, track_popularity, explicit FROM chunk",
+                "SELECT track_id, track_popularity, explicit FROM {chunk}",
             ),
         }
 
@@ -188,7 +198,7 @@ class SpotifyGenerator:
         return "SELECT id, name, artist_popularity, followers, genre_0 AS genre FROM artists"
 
     @staticmethod
-    def _merged_rows() -> str:
+    def _merged_rows(table: str) -> str:
         """Candidate rows of the author's reporting table for the current chunk: albums ⟕ features ⟕ tracks ⟕
         artists, albums and singles only (features are NULL where the features file has no row)."""
         fe = (
@@ -225,7 +235,7 @@ class SpotifyGenerator:
             else:
                 cols.append(f"c.{c} AS {c}")
         return (
-            f"SELECT {', '.join(cols)}, c.tid AS seq FROM chunk c LEFT JOIN artists ar ON c.artist_id = ar.id "
+            f"SELECT {', '.join(cols)}, c.tid AS seq FROM {table} c LEFT JOIN artists ar ON c.artist_id = ar.id "
             "WHERE c.album_type IN ('album', 'single')"
         )
 
@@ -235,7 +245,7 @@ class SpotifyGenerator:
         The losers are found on the narrow key columns alone; the wide rows are then written range by range
         (merged_src is stored in ``seq`` order, so each range reads only its own row groups)."""
         con.execute(
-            """CREATE TEMP TABLE merged_losers AS
+            """CREATE TABLE merged_losers AS
                SELECT seq FROM (
                    SELECT seq, row_number() OVER (PARTITION BY album_name, track_name, explicit
                                                   ORDER BY track_number, seq) AS keep_rank
@@ -256,6 +266,15 @@ class SpotifyGenerator:
                 progress("merged", last, total)
 
 
+def _copy_to_part(con: Any, select: str, part: Path) -> int:
+    """Write ``select``'s rows as headerless CSV to ``part``; return the row count."""
+    target = str(part).replace("'", "''")
+    count = con.execute(
+        f"COPY ({select}) TO '{target}' (FORMAT csv, HEADER false, QUOTE '\"', ESCAPE '\"', NULL '')"
+    ).fetchone()
+    return int(count[0]) if count else 0
+
+
 class _Appender:
     """One output CSV: a header, then the CSV parts DuckDB writes for each chunk, appended in order."""
 
@@ -266,11 +285,12 @@ class _Appender:
         self._out.write(header.encode() + b"\n")
 
     def append_query(self, con: Any, select: str, tmp: Path) -> None:
-        part = tmp / "part.csv"
-        count = con.execute(
-            f"COPY ({select}) TO '{part}' (FORMAT csv, HEADER false, QUOTE '\"', ESCAPE '\"', NULL '')"
-        ).fetchone()
-        self.rows += int(count[0]) if count else 0
+        part = tmp / f"{self.path.name}.part"
+        self.append_part(part, _copy_to_part(con, select, part))
+
+    def append_part(self, part: Path, rows: int) -> None:
+        """Append a headerless CSV part holding ``rows`` rows, then delete it."""
+        self.rows += rows
         with part.open("rb") as handle:
             shutil.copyfileobj(handle, self._out, 1024 * 1024)
         part.unlink()

@@ -83,7 +83,8 @@ def macros(plan: Plan) -> list[str]:
         "ELSE '''' || replace(replace(x, '\\', '\\\\'), '''', '\\''') || '''' END",
         "CREATE MACRO pylist(l) AS '[' || array_to_string(list_transform(l, lambda x: pyq(x)), ', ') || ']'",
         # a float printed the way the files print them: shortest form, no trailing ".0"
-        "CREATE MACRO num(x) AS regexp_replace(x::DOUBLE::VARCHAR, '\\.0$', '')",
+        "CREATE MACRO num(x) AS CASE WHEN x::DOUBLE = trunc(x::DOUBLE) AND abs(x::DOUBLE) < 1e15 "
+        "THEN x::DOUBLE::BIGINT::VARCHAR ELSE x::DOUBLE::VARCHAR END",
         f"CREATE MACRO first_names() AS {_list(v.FIRST_NAMES)}",
         f"CREATE MACRO last_names() AS {_list(v.LAST_NAMES)}",
         f"CREATE MACRO accented_first() AS {_list(v.ACCENTED_FIRST)}",
@@ -161,7 +162,7 @@ def chunk_query(plan: Plan, first_album: int, last_album: int) -> str:
     slots = ", ".join(f"nullif(al[{k + 1}], '') AS artist_{k}" for k in range(12))
     return f"""
     WITH albums AS (
-        SELECT a, album_type, pos,
+        SELECT a, album_type, pos, album_artist,
             least(300, CASE
                 WHEN u(44, a) < 0.003 AND album_type <> 'single' THEN 30 + floor(120 * u(45, a))
                 WHEN album_type = 'single' THEN 1 + floor(6 * u(42, a) * u(42, a))
@@ -178,14 +179,14 @@ def chunk_query(plan: Plan, first_album: int, last_album: int) -> str:
             u(51, a) < 0.08 AS year_only,
             CASE
                 WHEN u(53, a) < 0.005 THEN ''
-                WHEN u(53, a) < 0.15 THEN artist_name(pos)
+                WHEN u(53, a) < 0.15 THEN album_artist
                 WHEN u(53, a) < 0.17 THEN pick(accented_labels(), 57, a)
                 ELSE pick(label_words(), 57, a) || ' ' || pick(label_suffixes(), 58, a)
             END AS label,
             floor(q_album_pop(least(0.999999, 0.55 * pop_u(pos) + 0.45 * u(54, a))))::INTEGER AS album_popularity,
             b62(3, a) AS album_id,
             b62(10, pos) AS artist_id
-        FROM (
+        FROM (SELECT *, artist_name(pos) AS album_artist FROM (
             SELECT a,
                 CASE WHEN u(40, a) < 0.505 THEN 'album' WHEN u(40, a) < 0.953 THEN 'single' ELSE 'compilation' END
                     AS album_type,
@@ -195,7 +196,7 @@ def chunk_query(plan: Plan, first_album: int, last_album: int) -> str:
                     ELSE artist_at_rank(floor({n} * power(u(41, a), 2.2))::BIGINT)
                 END AS pos
             FROM range({first_album}, {last_album}) t(a)
-        )
+        ))
     ),
     tracks AS (
         SELECT *, a * 1000 + t AS tid
@@ -204,7 +205,7 @@ def chunk_query(plan: Plan, first_album: int, last_album: int) -> str:
     named AS (
         SELECT *,
             list_concat(
-                [artist_name(CASE WHEN pos = {plan.various_pos} THEN hash(tid, 65, {seed}) % {n} ELSE pos END)],
+                [CASE WHEN pos = {plan.various_pos} THEN artist_name(hash(tid, 65, {seed}) % {n}) ELSE album_artist END],
                 list_transform(
                     range(CASE WHEN u(62, tid) < 0.72 THEN 0 WHEN u(62, tid) < 0.92 THEN 1
                                WHEN u(62, tid) < 0.98 THEN 2 WHEN u(62, tid) < 0.995 THEN 3

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from lakeport.datasets.spotify.schema import FEATURES
 from lakeport.errors import AccessDenied, ConfigError, InvalidInput, LakeportError, NotFound, ServiceUnavailable
 
 log = logging.getLogger(__name__)
@@ -38,26 +39,7 @@ FEATURES_PER_CALL = 100
 ALBUM_TRACKS_PAGE = 50
 PLAYLIST_PAGE = 100
 
-FEATURE_FIELDS = (
-    "danceability",
-    "energy",
-    "key",
-    "loudness",
-    "mode",
-    "speechiness",
-    "acousticness",
-    "instrumentalness",
-    "liveness",
-    "valence",
-    "tempo",
-    "type",
-    "id",
-    "uri",
-    "track_href",
-    "analysis_url",
-    "duration_ms",
-    "time_signature",
-)
+FEATURE_FIELDS = FEATURES.columns  # the audio-features object, in the features file's column order
 
 CREDENTIALS_HINT = (
     "check spotify.client_id and spotify.client_secret (LAKEPORT_SPOTIFY__CLIENT_ID / "
