@@ -20,6 +20,7 @@ from lakeport.datasets.loader import LoadResult
 from lakeport.datasets.spotify import schema
 from lakeport.datasets.spotify.kaggle import KNOWN, load_kaggle
 from lakeport.errors import InvalidInput, LakeportError, NotFound
+from tests.support.lakes import assert_nothing_uploaded, landed
 
 # (track id, album id, album artist id) of each track
 TRACKS = [
@@ -196,16 +197,6 @@ def write_zip(path: Path, files: dict[str, bytes], *, inside: str = "") -> Path:
         for name, data in files.items():
             zf.writestr(inside + name, data)
     return path
-
-
-def landed(lake: Lake, prefix: str = "staging/") -> dict[str, bytes]:
-    bucket = lake.storage.default_bucket
-    return {o.key: lake.storage.read_bytes(bucket, o.key) for o in lake.storage.iter_objects(bucket, prefix=prefix)}
-
-
-def assert_nothing_uploaded(lake: Lake) -> None:
-    assert landed(lake, "") == {}
-    assert lake.events.read() == []
 
 
 def test_fixture_has_the_real_format() -> None:

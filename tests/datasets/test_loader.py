@@ -13,6 +13,7 @@ import pytest
 from lakeport import Lake
 from lakeport.datasets.loader import SAMPLE_BYTES, load_folder
 from lakeport.errors import InvalidInput, InvalidKey, NotFound
+from tests.support.lakes import assert_nothing_uploaded, landed
 
 
 def write_parquet(path: Path, query: str = "SELECT range AS id, 'Tiësto #' || range AS name FROM range(50)") -> bytes:
@@ -39,16 +40,6 @@ def write_dataset(root: Path) -> dict[str, bytes]:
         (root / rel).write_bytes(data)
     files["warehouse/tracks.parquet"] = write_parquet(root / "warehouse" / "tracks.parquet")
     return files
-
-
-def landed(lake: Lake, prefix: str = "staging/") -> dict[str, bytes]:
-    bucket = lake.storage.default_bucket
-    return {o.key: lake.storage.read_bytes(bucket, o.key) for o in lake.storage.iter_objects(bucket, prefix=prefix)}
-
-
-def assert_nothing_uploaded(lake: Lake) -> None:
-    assert landed(lake, "") == {}
-    assert lake.events.read() == []
 
 
 def test_a_nested_folder_lands_with_its_sub_paths(lake: Lake, tmp_path: Path) -> None:
