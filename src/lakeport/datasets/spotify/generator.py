@@ -21,6 +21,7 @@ from lakeport.datasets.spotify import schema, sql
 from lakeport.errors import InvalidInput, missing_dependency
 
 ALBUMS_PER_CHUNK = 40_000
+KEY_ALBUMS_PER_CHUNK = 200_000
 Progress = Callable[[str, int, int], None]
 """Called as ``progress(stage, done, total)``."""
 
@@ -113,6 +114,8 @@ class SpotifyGenerator:
         artist_file = schema.ARTISTS if kaggle else schema.PRE_ARTISTS
         writers[artist_file.name].append_query(con, self._artist_select(kaggle), tmp)
         total = self.plan.n_albums
+        if kaggle:
+            self._find_merged_losers(con, progress)
         writer_con = con.cursor()
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lakeport-gen-writer") as pool:
             pending: Future[None] | None = None
@@ -128,8 +131,6 @@ class SpotifyGenerator:
             if pending is not None:
                 pending.result()
         writer_con.close()
-        if kaggle:
-            self._write_merged(con, writers[schema.MERGED.name], tmp, progress)
         return [w.close() for w in writers.values()]
 
     def _write_chunk(
@@ -144,9 +145,6 @@ class SpotifyGenerator:
         for name, (_, select) in outputs.items():
             if select:
                 writers[name].append_query(con, select.format(chunk=table), tmp)
-        if self.profile == "kaggle":
-            verb = "CREATE TABLE merged_src AS" if first else "INSERT INTO merged_src"
-            con.execute(f"{verb} {self._merged_rows(table)}")
         con.execute(f"DROP TABLE {table}")
 
     def _outputs(self, kaggle: bool) -> dict[str, tuple[str, str | None]]:
@@ -175,7 +173,7 @@ class SpotifyGenerator:
                     "'https://api.spotify.com/v1/audio-analysis/' || track_id AS analysis_url, duration_ms, "
                     "time_signature FROM {chunk} WHERE NOT no_features",
                 ),
-                schema.MERGED.name: (schema.MERGED.header, None),
+                schema.MERGED.name: (schema.MERGED.header, self._merged_rows()),
             }
         pre_cols = ", ".join(schema.PRE_ALBUMS.columns)
         not_empty = " AND ".join(f"coalesce({c}::VARCHAR, '') <> ''" for c in schema.PRE_ALBUMS.columns)
@@ -198,7 +196,7 @@ class SpotifyGenerator:
         return "SELECT id, name, artist_popularity, followers, genre_0 AS genre FROM artists"
 
     @staticmethod
-    def _merged_rows(table: str) -> str:
+    def _merged_rows() -> str:
         """Candidate rows of the author's reporting table for the current chunk: albums ⟕ features ⟕ tracks ⟕
         artists, albums and singles only (features are NULL where the features file has no row)."""
         fe = (
@@ -235,35 +233,34 @@ class SpotifyGenerator:
             else:
                 cols.append(f"c.{c} AS {c}")
         return (
-            f"SELECT {', '.join(cols)}, c.tid AS seq FROM {table} c LEFT JOIN artists ar ON c.artist_id = ar.id "
-            "WHERE c.album_type IN ('album', 'single')"
+            f"SELECT {', '.join(cols)} FROM {{chunk}} c LEFT JOIN artists ar ON c.artist_id = ar.id "
+            "WHERE c.album_type IN ('album', 'single') AND c.tid NOT IN (SELECT tid FROM merged_losers) ORDER BY c.tid"
         )
 
-    def _write_merged(self, con: Any, writer: _Appender, tmp: Path, progress: Progress | None) -> None:
-        """Keep one row per (album_name, track_name, explicit), the lowest track number, in file order.
+    def _find_merged_losers(self, con: Any, progress: Progress | None) -> None:
+        """The merged table keeps one row per (album_name, track_name, explicit), the lowest track number.
 
-        The losers are found on the narrow key columns alone; the wide rows are then written range by range
-        (merged_src is stored in ``seq`` order, so each range reads only its own row groups)."""
-        con.execute(
-            """CREATE TABLE merged_losers AS
-               SELECT seq FROM (
-                   SELECT seq, row_number() OVER (PARTITION BY album_name, track_name, explicit
-                                                  ORDER BY track_number, seq) AS keep_rank
-                   FROM merged_src)
-               WHERE keep_rank > 1"""
-        )
-        names = ", ".join(schema.MERGED.columns)
+        A first pass computes only those key columns for every track (DuckDB prunes the rest of the chunk
+        query), so the rows to drop are known before the wide rows are written chunk by chunk."""
         total = self.plan.n_albums
-        for first in range(0, total, ALBUMS_PER_CHUNK):
-            last = min(total, first + ALBUMS_PER_CHUNK)
-            writer.append_query(
-                con,
-                f"SELECT {names} FROM merged_src WHERE seq >= {first * 1000} AND seq < {last * 1000} "
-                "AND seq NOT IN (SELECT seq FROM merged_losers) ORDER BY seq",
-                tmp,
+        for first in range(0, total, KEY_ALBUMS_PER_CHUNK):
+            last = min(total, first + KEY_ALBUMS_PER_CHUNK)
+            verb = "CREATE TEMP TABLE merged_keys AS" if first == 0 else "INSERT INTO merged_keys"
+            con.execute(
+                f"{verb} SELECT tid, album_name, track_name, explicit, track_number "
+                f"FROM ({sql.chunk_query(self.plan, first, last)}) WHERE album_type IN ('album', 'single')"
             )
             if progress:
-                progress("merged", last, total)
+                progress("dedupe keys", last, total)
+        con.execute(
+            """CREATE TABLE merged_losers AS
+               SELECT tid FROM (
+                   SELECT tid, row_number() OVER (PARTITION BY album_name, track_name, explicit
+                                                  ORDER BY track_number, tid) AS keep_rank
+                   FROM merged_keys)
+               WHERE keep_rank > 1"""
+        )
+        con.execute("DROP TABLE merged_keys")
 
 
 def _copy_to_part(con: Any, select: str, part: Path) -> int:

@@ -28,6 +28,14 @@ def _list(items: list[str] | tuple[str, ...]) -> str:
     return "[" + ", ".join(_literal(i) for i in items) + "]"
 
 
+def _base62_digits() -> str:
+    digits = []
+    for j in range(22):
+        divisor = 62 ** (j % 10)
+        digits.append(f"substr('{BASE62}', 1 + ((h{j // 10} // {divisor}::UBIGINT) % 62)::INTEGER, 1)")
+    return " || ".join(digits)
+
+
 def _piecewise(name: str, points: list[tuple[float, float]]) -> str:
     """A macro ``name(x)`` interpolating linearly between ``points`` (x ascending; equal x = a jump)."""
     cases = []
@@ -76,12 +84,14 @@ def macros(plan: Plan) -> list[str]:
         # about normal(0, 1): a sum of four uniforms, centred and scaled
         "CREATE MACRO nrm(s, i) AS (u(s * 8 + 1, i) + u(s * 8 + 2, i) + u(s * 8 + 3, i) + u(s * 8 + 4, i) - 2.0)"
         " * 1.7320508075688772",
-        "CREATE MACRO b62(s, i) AS array_to_string(list_transform(range(22), lambda j: "
-        f"substr('{BASE62}', 1 + (hash(i, s, j, {seed}) % 62)::INTEGER, 1)), '')",
+        # 22 base62 digits from three 64-bit hashes (10 + 10 + 2 digits), spelled out: no per-row lambda
+        f"CREATE MACRO b62x(h0, h1, h2) AS {_base62_digits()}",
+        f"CREATE MACRO b62(s, i) AS b62x(hash(i, s, 0, {seed}), hash(i, s, 1, {seed}), hash(i, s, 2, {seed}))",
         # Python's repr() of a str, as the author's lists were written
         "CREATE MACRO pyq(x) AS CASE WHEN contains(x, '''') AND NOT contains(x, '\"') THEN '\"' || x || '\"' "
         "ELSE '''' || replace(replace(x, '\\', '\\\\'), '''', '\\''') || '''' END",
-        "CREATE MACRO pylist(l) AS '[' || array_to_string(list_transform(l, lambda x: pyq(x)), ', ') || ']'",
+        "CREATE MACRO pylist(l) AS CASE WHEN len(l) = 1 THEN '[' || pyq(l[1]) || ']' "
+        "ELSE '[' || array_to_string(list_transform(l, lambda x: pyq(x)), ', ') || ']' END",
         # a float printed the way the files print them: shortest form, no trailing ".0"
         "CREATE MACRO num(x) AS CASE WHEN x::DOUBLE = trunc(x::DOUBLE) AND abs(x::DOUBLE) < 1e15 "
         "THEN x::DOUBLE::BIGINT::VARCHAR ELSE x::DOUBLE::VARCHAR END",
@@ -106,8 +116,12 @@ def macros(plan: Plan) -> list[str]:
         f" * {plan.perm_inv}) % {plan.n_artists}",
         f"CREATE MACRO pop_u(p) AS 1.0 - (artist_rank(p) + 0.5) / {plan.n_artists}",
         _artist_name(plan),
-        "CREATE MACRO phrase(s, i, n) AS array_to_string(list_transform(range(n), lambda k: "
-        "pick(words(), s + k, i)), ' ')",
+        # 1 to 5 title-cased words, spelled out per length (cheaper than a lambda per row)
+        "CREATE MACRO phrase(s, i, n) AS CASE n "
+        + " ".join(
+            f"WHEN {n} THEN " + " || ' ' || ".join(f"pick(words(), s + {k}, i)" for k in range(n)) for n in range(1, 6)
+        )
+        + " END",
     ]
 
 
@@ -199,19 +213,20 @@ def chunk_query(plan: Plan, first_album: int, last_album: int) -> str:
         ))
     ),
     tracks AS (
-        SELECT *, a * 1000 + t AS tid
-        FROM (SELECT *, unnest(range(total_tracks)) AS t FROM albums)
+        SELECT *, hash(tid, 1, 0, {seed}) AS th0, hash(tid, 1, 1, {seed}) AS th1, hash(tid, 1, 2, {seed}) AS th2,
+            CASE WHEN u(62, tid) < 0.72 THEN 0 WHEN u(62, tid) < 0.92 THEN 1
+                 WHEN u(62, tid) < 0.98 THEN 2 WHEN u(62, tid) < 0.995 THEN 3
+                 ELSE 4 + floor(8 * u(63, tid))::INTEGER END AS featured
+        FROM (SELECT *, a * 1000 + t AS tid FROM (SELECT *, unnest(range(total_tracks)) AS t FROM albums))
     ),
     named AS (
         SELECT *,
-            list_concat(
-                [CASE WHEN pos = {plan.various_pos} THEN artist_name(hash(tid, 65, {seed}) % {n}) ELSE album_artist END],
-                list_transform(
-                    range(CASE WHEN u(62, tid) < 0.72 THEN 0 WHEN u(62, tid) < 0.92 THEN 1
-                               WHEN u(62, tid) < 0.98 THEN 2 WHEN u(62, tid) < 0.995 THEN 3
-                               ELSE 4 + floor(8 * u(63, tid))::INTEGER END),
-                    lambda k: artist_name(hash(tid, 64, k, {seed}) % {n}))
-            ) AS al,
+            CASE WHEN featured = 0
+                THEN [CASE WHEN pos = {plan.various_pos} THEN artist_name(hash(tid, 65, {seed}) % {n}) ELSE album_artist END]
+                ELSE list_concat(
+                    [CASE WHEN pos = {plan.various_pos} THEN artist_name(hash(tid, 65, {seed}) % {n}) ELSE album_artist END],
+                    list_transform(range(featured), lambda k: artist_name(hash(tid, 64, k, {seed}) % {n})))
+            END AS al,
             least(1800000, greatest(20000, round(exp(12.2 + 0.35 * nrm(61, tid)))))::BIGINT AS duration_ms
         FROM tracks
     )
@@ -223,7 +238,7 @@ def chunk_query(plan: Plan, first_album: int, last_album: int) -> str:
                   || artist_name(hash(tid, 75, {seed}) % {n}) || ')'
              ELSE phrase(74, tid, 1 + floor(5 * power(u(73, tid), 1.6))::INTEGER) || pick(tails(), 76, tid)
         END AS track_name,
-        b62(1, tid) AS track_id,
+        b62x(th0, th1, th2) AS track_id,
         (CASE WHEN total_tracks > 25 THEN t % ceil(total_tracks / 2) ELSE t END + 1)::INTEGER AS track_number,
         duration_ms, album_type, pylist(al) AS artists, total_tracks, nullif(album_name, '') AS album_name,
         strftime(make_date(year, 1, 1) + (CASE WHEN year_only THEN 0
