@@ -26,6 +26,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -78,21 +79,10 @@ class _RunAs:
     def run(self, cmd: Sequence[str], *, cwd: Path, timeout: float) -> subprocess.CompletedProcess[str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}  # PGDATA, PGPORT… must not leak in
         env.update(LC_ALL="C", LANG="C", TZ="UTC")
+        as_user: dict[str, Any] = {}
         if self.uid is not None:
             env.update(HOME=str(cwd), USER=SERVER_USER, LOGNAME=SERVER_USER)
-            return subprocess.run(
-                list(cmd),
-                cwd=cwd,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                check=False,
-                user=self.uid,
-                group=self.gid,
-                extra_groups=[],
-                stdin=subprocess.DEVNULL,
-            )
+            as_user = {"user": self.uid, "group": self.gid, "extra_groups": []}
         return subprocess.run(
             list(cmd),
             cwd=cwd,
@@ -102,6 +92,7 @@ class _RunAs:
             timeout=timeout,
             check=False,
             stdin=subprocess.DEVNULL,
+            **as_user,
         )
 
 

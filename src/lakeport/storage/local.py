@@ -311,16 +311,18 @@ class LocalBackend:
         handle.seek(start)
         return ObjectStream(info, handle, length=last - start + 1)
 
-    def delete_object(self, bucket: str, key: str) -> None:
+    def delete_object(self, bucket: str, key: str) -> bool:
         path = self._object_path(bucket, key)
         try:
-            if path.is_file():
+            existed = path.is_file()
+            if existed:
                 path.unlink()
         except FileNotFoundError:
-            pass
+            existed = False  # removed by someone else in between
         self._meta_path(bucket, key).unlink(missing_ok=True)
         self._prune_empty_dirs(path.parent, self.root / bucket)
         self._prune_empty_dirs(self._meta_path(bucket, key).parent, self._meta / bucket)
+        return existed
 
     @staticmethod
     def _prune_empty_dirs(start: Path, stop: Path) -> None:

@@ -257,13 +257,18 @@ class S3Backend:
             total = int(str(answer["ContentRange"]).rsplit("/", 1)[1])
         return ObjectStream(_info_from(bucket, key, answer, total), answer["Body"], length=length)
 
-    def delete_object(self, bucket: str, key: str) -> None:
-        validate_bucket_name(bucket)
-        validate_key(key, bucket)
+    def delete_object(self, bucket: str, key: str) -> bool:
+        """S3's DeleteObject does not say whether the key existed, so ask with a HEAD first."""
+        try:
+            self.head_object(bucket, key)
+            existed = True
+        except NoSuchKey:
+            existed = False
         try:
             self.client.delete_object(Bucket=bucket, Key=key)
         except Exception as exc:
             raise self._error(exc, bucket, key) from exc
+        return existed
 
     def copy_object(self, src_bucket: str, src_key: str, dst_bucket: str, dst_key: str) -> ObjectInfo:
         validate_bucket_name(src_bucket)

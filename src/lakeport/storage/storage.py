@@ -168,12 +168,7 @@ class Storage:
     def delete_object(self, bucket: str, key: str) -> bool:
         """Delete ``key``; deleting a missing key succeeds, as in S3. Returns whether it existed."""
         self._authorize("s3:DeleteObject", object_arn(bucket, key))
-        try:
-            self.backend.head_object(bucket, key)
-            existed = True
-        except NoSuchKey:
-            existed = False
-        self.backend.delete_object(bucket, key)
+        existed = self.backend.delete_object(bucket, key)
         self.events.record_removed(bucket, key)
         return existed
 

@@ -7,7 +7,6 @@ path, or ``-`` for standard input/output.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -16,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from lakeport.errors import InvalidInput, NoSuchKey, NotFound
+from lakeport.errors import InvalidInput, NotFound
 
 if TYPE_CHECKING:
     from lakeport.storage.backend import Progress
@@ -265,8 +264,7 @@ class Transfers:
             src = item.source
             if src.is_lake:
                 assert src.bucket is not None
-                with contextlib.suppress(NoSuchKey):
-                    self.storage.delete_object(src.bucket, src.key)
+                self.storage.delete_object(src.bucket, src.key)
             elif src.path is not None:
                 src.path.unlink()
         return plan
