@@ -19,6 +19,9 @@ from lakeport.metadata import MetadataDB
 from lakeport.settings import SETTINGS_FILE, Settings, load_settings, write_settings_file
 
 if TYPE_CHECKING:
+    from lakeport.catalog import Catalog
+    from lakeport.crawler import Crawlers
+    from lakeport.observe import LogStore
     from lakeport.storage import Backend, EventLog, ObjectWatcher, Storage, Transfers
 
 LAKE_ENV = "LAKEPORT_LAKE"
@@ -142,6 +145,37 @@ class Lake:
         from lakeport.storage import Transfers
 
         return Transfers(self.storage)
+
+    @cached_property
+    def logs(self) -> LogStore:
+        from lakeport.observe import LogStore
+
+        return LogStore(self.db)
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        from lakeport.catalog import Catalog
+
+        iam = self.settings.iam
+        return Catalog(self.db, self.iam, self.principal, region=iam.region, account_id=iam.account_id)
+
+    @cached_property
+    def crawlers(self) -> Crawlers:
+        from lakeport.crawler import Crawlers
+
+        iam = self.settings.iam
+        return Crawlers(
+            db=self.db,
+            catalog=self.catalog,
+            storage=self.storage,
+            events=self.events,
+            logs=self.logs,
+            iam=self.iam,
+            principal=self.principal,
+            region=iam.region,
+            account_id=iam.account_id,
+            lake_root=self.root,
+        )
 
     def watcher(self) -> ObjectWatcher:
         from lakeport.storage import ObjectWatcher

@@ -63,6 +63,7 @@ class EventsSettings:
 class IamSettings:
     account_id: str = _setting("000000000000", "the AWS account id used in ARNs")
     admin_user: str = _setting("admin", "the lake's local administrator user name")
+    region: str = _setting("us-east-1", "the AWS region in service ARNs (Glue, Athena, Step Functions)")
 
 
 @dataclass(frozen=True)

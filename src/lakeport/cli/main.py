@@ -12,7 +12,16 @@ from rich.markup import escape
 from typer.exceptions import TyperException
 
 from lakeport import __version__
-from lakeport.cli import config_cmd, datasets_cmd, events_cmd, ingest_cmd, init_cmd, s3_cmd
+from lakeport.cli import (
+    catalog_cmd,
+    config_cmd,
+    crawler_cmd,
+    datasets_cmd,
+    events_cmd,
+    ingest_cmd,
+    init_cmd,
+    s3_cmd,
+)
 from lakeport.cli.context import CLIState, OutputFormat, OutputOption, output_of
 from lakeport.cli.output import emit, stderr
 from lakeport.errors import LakeportError
@@ -58,6 +67,9 @@ app.add_typer(s3_cmd.app, name="s3")
 app.add_typer(events_cmd.app, name="events")
 app.add_typer(datasets_cmd.app, name="datasets")
 app.add_typer(ingest_cmd.app, name="ingest")
+app.add_typer(catalog_cmd.app, name="catalog")
+app.add_typer(crawler_cmd.app, name="crawler")
+app.add_typer(crawler_cmd.crawl_app)
 
 
 def _wants_json(argv: list[str]) -> bool:

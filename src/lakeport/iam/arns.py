@@ -15,3 +15,8 @@ def object_arn(bucket: str, key: str) -> str:
 
 def user_arn(account_id: str, user: str) -> str:
     return f"arn:aws:iam::{account_id}:user/{user}"
+
+
+def glue_arn(region: str, account_id: str, resource: str) -> str:
+    """``arn:aws:glue:region:account:resource`` with resource ``catalog``, ``database/db``, ``table/db/t``, ``crawler/n``."""
+    return f"arn:aws:glue:{region}:{account_id}:{resource}"

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Table,
     and_,
     delete,
+    func,
     select,
     update,
 )
@@ -33,6 +34,7 @@ from sqlalchemy.exc import IntegrityError
 
 from lakeport.iam.arns import bucket_arn
 from lakeport.metadata.schema import metadata_obj
+from lakeport.metadata.times import iso, utc
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -77,10 +79,6 @@ CREATED_MULTIPART = "ObjectCreated:CompleteMultipartUpload"
 REMOVED_DELETE = "ObjectRemoved:Delete"
 
 
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 @dataclass(frozen=True)
 class ObjectEvent:
     id: int
@@ -109,7 +107,7 @@ class ObjectEvent:
         return {
             "eventVersion": "2.1",
             "eventSource": "aws:s3",
-            "eventTime": _utc(self.event_time).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+            "eventTime": iso(self.event_time),
             "eventName": self.event_name,
             "s3": {
                 "s3SchemaVersion": "1.0",
@@ -133,9 +131,7 @@ class ObjectChange:
 
 
 def _row_event(row: Any) -> ObjectEvent:
-    return ObjectEvent(
-        row.id, row.event_name, row.bucket, row.key, row.size, row.etag, _utc(row.event_time), row.source
-    )
+    return ObjectEvent(row.id, row.event_name, row.bucket, row.key, row.size, row.etag, utc(row.event_time), row.source)
 
 
 class EventLog:
@@ -239,6 +235,11 @@ class EventLog:
     def poll(self, consumer: str, *, limit: int = 100) -> list[ObjectEvent]:
         """Events the consumer has not acknowledged yet, oldest first."""
         return self.read(after=self.position(consumer), limit=limit)
+
+    def latest_id(self) -> int:
+        """The id of the newest event (0 when there is none): a consumer starting now begins after it."""
+        with self.db.read() as conn:
+            return int(conn.execute(select(func.max(object_events.c.id))).scalar() or 0)
 
     def position(self, consumer: str) -> int:
         with self.db.read() as conn:
