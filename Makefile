@@ -34,6 +34,7 @@ lint: $(STAMP) ## ruff, mypy and import-linter
 bench: $(STAMP) ## Run the benchmarks and print their tables
 	$(BIN)/python bench/storage_bench.py
 	$(BIN)/python bench/spotify_generator_bench.py
+	$(BIN)/python bench/crawler_bench.py
 
 docs: $(STAMP) ## Regenerate docs/cli.md from the command tree
 	$(BIN)/python -m lakeport.cli.reference > docs/cli.md

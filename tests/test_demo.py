@@ -21,6 +21,7 @@ def test_demo_runs_to_the_end_and_is_repeatable(tmp_path: Path) -> None:
         assert proc.returncode == 0, proc.stderr
         assert "staging/spotify/spotify-albums_data_2023.csv" in proc.stdout
         assert "demo finished" in proc.stdout
+        assert "crawled staging: SUCCEEDED" in proc.stdout
     with Lake.open(tmp_path / "demo-lake") as lake:
         keys = [o.key for o in lake.storage.iter_objects("lakeport", prefix="staging/")]
         assert keys == [
@@ -34,3 +35,10 @@ def test_demo_runs_to_the_end_and_is_repeatable(tmp_path: Path) -> None:
         assert header.startswith("track_name,track_id,track_number,duration_ms,album_type,artists")
         # Running the demo twice lands the same bytes: no duplicate events.
         assert len(lake.events.read()) == 5
+        tracks = lake.catalog.get_table("spotify", "spotify_tracks_data_2023_csv")
+        assert [(c.name, c.type) for c in tracks.columns] == [
+            ("id", "string"),
+            ("track_popularity", "bigint"),
+            ("explicit", "boolean"),
+        ]
+        assert len(lake.catalog.list_tables("spotify")) == 5

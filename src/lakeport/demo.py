@@ -1,8 +1,9 @@
 """``make demo``: the reference pipeline, as far as lakeport has grown.
 
 Today: create a lake, generate the Spotify 2023 sample (scale 0.1 by default: about 44k tracks) into
-``staging/spotify/``, list it, and show the object events the files produced. Later issues add the ETL job,
-the crawler, queries, the state machine and the dashboard to this same script.
+``staging/spotify/``, list it, show the object events the files produced, and crawl staging into the
+``spotify`` database of the catalog. Later issues add the ETL job, queries, the state machine and the
+dashboard to this same script.
 """
 
 from __future__ import annotations
@@ -40,6 +41,14 @@ def run(lake_path: Path, *, scale: float, seed: int) -> None:
     for event in lake.events.read(bucket=bucket, prefix="staging/"):
         events.add_row(str(event.id), event.event_name, f"s3://{event.bucket}/{event.key}", event.source)
     console.print(events)
+
+    _, crawl = lake.crawlers.crawl(f"s3://{bucket}/staging/spotify/", database="spotify")
+    console.print(f"crawled staging: {crawl.status} in {crawl.seconds or 0:.2f} s")
+    tables = Table("table", "columns (types)", "rows (estimate)", title="catalog: database spotify", show_edge=False)
+    for found in lake.catalog.list_tables("spotify"):
+        kinds = ", ".join(f"{c.name} {c.type}" for c in found.columns[:6]) + (", …" if len(found.columns) > 6 else "")
+        tables.add_row(found.name, kinds, f"{int(found.parameters.get('recordCount', '0')):,}")
+    console.print(tables)
     console.print(f"demo finished in {time.perf_counter() - started:.2f} s")
     lake.close()
 

@@ -52,11 +52,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeAlias, TypeVar
-
-import pyarrow as pa
+from functools import cache
+from typing import TYPE_CHECKING, TypeAlias, TypeVar
 
 from lakeport.errors import InvalidInput
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 PRIMITIVE_NAMES = frozenset(
     {"string", "tinyint", "smallint", "int", "bigint", "float", "double", "boolean", "date", "timestamp", "binary"}
@@ -429,25 +431,33 @@ def _parse_hive_struct(s: _Scanner, start: int) -> StructType:
 # --------------------------------------------------------------------------------------------------------------------
 # Arrow.
 
-_TO_ARROW: dict[str, pa.DataType] = {
-    "string": pa.string(),
-    "tinyint": pa.int8(),
-    "smallint": pa.int16(),
-    "int": pa.int32(),
-    "bigint": pa.int64(),
-    "float": pa.float32(),
-    "double": pa.float64(),
-    "boolean": pa.bool_(),
-    "date": pa.date32(),
-    "timestamp": pa.timestamp("us"),  # no tz: Hive timestamps are zone-less
-    "binary": pa.binary(),
-}
+
+@cache
+def _to_arrow_primitives() -> dict[str, pa.DataType]:
+    """Built on first use: importing pyarrow costs tens of MB, which commands that never touch Arrow should not pay."""
+    import pyarrow as pa
+
+    return {
+        "string": pa.string(),
+        "tinyint": pa.int8(),
+        "smallint": pa.int16(),
+        "int": pa.int32(),
+        "bigint": pa.int64(),
+        "float": pa.float32(),
+        "double": pa.float64(),
+        "boolean": pa.bool_(),
+        "date": pa.date32(),
+        "timestamp": pa.timestamp("us"),  # no tz: Hive timestamps are zone-less
+        "binary": pa.binary(),
+    }
 
 
 def to_arrow(t: HiveType) -> pa.DataType:
     """The Arrow type a column of type ``t`` is read into (varchar and char become plain strings)."""
+    import pyarrow as pa
+
     if isinstance(t, Primitive):
-        return _TO_ARROW[t.name]
+        return _to_arrow_primitives()[t.name]
     if isinstance(t, Varchar | Char):
         return pa.string()
     if isinstance(t, Decimal):
@@ -461,6 +471,8 @@ def to_arrow(t: HiveType) -> pa.DataType:
 
 def from_arrow(dt: pa.DataType) -> HiveType:
     """The Hive type for an Arrow type: the inverse of :func:`to_arrow`, widened to every Arrow type (see table)."""
+    import pyarrow as pa
+
     types = pa.types
     if types.is_string(dt) or types.is_large_string(dt) or types.is_string_view(dt):
         return STRING

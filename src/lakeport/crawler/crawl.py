@@ -226,6 +226,8 @@ class Crawl:
         """``(bucket, root prefix) → metadata keys`` of the Iceberg table folders among ``keys``."""
         roots: dict[tuple[str, str], list[str]] = {}
         for bucket, key in keys:
+            if not key.endswith(".metadata.json"):
+                continue  # the cheap test first: this runs over every key of every crawl
             where = self._relative(bucket, key)
             if where is None:
                 continue

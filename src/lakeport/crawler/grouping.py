@@ -25,6 +25,7 @@ takes the common supertype (``bigint`` + ``double`` → ``double``; incompatible
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -85,11 +86,26 @@ def merge_columns(schemas: Iterable[Sequence[tuple[str, str]]]) -> list[tuple[st
     return list(merged.items())
 
 
+def merge_formats(formats: Sequence[TableFormat]) -> TableFormat:
+    """One table's format from its files': the first file's, quoted if any file quotes, all timestamp formats."""
+    first = formats[0]
+    if first.classification != "csv" or len(formats) == 1:
+        return first
+    quote = next((f.quote for f in formats if f.quote), None)
+    stamps: dict[str, str] = {}
+    for f in formats:
+        for column, pattern in f.timestamp_formats.items():
+            stamps.setdefault(column, pattern)
+    return dataclasses.replace(
+        first, quote=quote, multiline=any(f.multiline for f in formats), timestamp_formats=stamps
+    )
+
+
 def format_key(shape: FileShape) -> tuple[object, ...]:
     """Files can share a table only when they are read the same way."""
     fmt = shape.format
     if shape.classification == "csv":
-        return ("csv", fmt.delimiter, fmt.header, fmt.quote)
+        return ("csv", fmt.delimiter, fmt.header)
     if shape.classification == "json":
         return ("json", fmt.json_layout)
     return (shape.classification,)
@@ -200,9 +216,10 @@ class Planner:
         location = self._location(parts)
         below = [self._folder_parts(f)[len(parts) :] for f in files]
         depth = min(len(b) for b in below) if partition_depth is None else partition_depth
-        first = files[0].shape
         columns = merge_columns(f.shape.columns for f in files)
-        plan = TablePlan(name=name, location=location, format=first.format, columns=columns)
+        plan = TablePlan(
+            name=name, location=location, format=merge_formats([f.shape.format for f in files]), columns=columns
+        )
         keys, key_types = self._partition_keys([b[:depth] for b in below], {c for c, _ in columns}, plan)
         plan.partition_keys = list(zip(keys, key_types, strict=True))
         partitions: dict[tuple[str | None, ...], PartitionPlan] = {}

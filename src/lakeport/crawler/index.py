@@ -7,6 +7,7 @@ transaction as the catalog changes, so it never claims more than the catalog hol
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
@@ -40,12 +41,17 @@ T = TypeVar("T")
 
 def load_index(conn: Connection, crawler: str) -> Index:
     rows = conn.execute(select(crawler_objects).where(crawler_objects.c.crawler == crawler)).all()
-    return {
-        (r.bucket, r.key): IndexEntry(
-            r.bucket, r.key, r.etag, r.size, None if r.shape is None else FileShape.from_json(r.shape), r.warning
-        )
-        for r in rows
-    }
+    shapes: dict[str, FileShape] = {}  # files of one dataset mostly share a shape: parse each text once
+
+    def shape_of(text: str | None) -> FileShape | None:
+        if text is None:
+            return None
+        found = shapes.get(text)
+        if found is None:
+            found = shapes[text] = FileShape.from_json(json.loads(text))
+        return found
+
+    return {(r.bucket, r.key): IndexEntry(r.bucket, r.key, r.etag, r.size, shape_of(r.shape), r.warning) for r in rows}
 
 
 def save_index(conn: Connection, crawler: str, before: Index, after: Index) -> None:
@@ -65,7 +71,7 @@ def save_index(conn: Connection, crawler: str, before: Index, after: Index) -> N
             "key": e.key,
             "etag": e.etag,
             "size": e.size,
-            "shape": None if e.shape is None else e.shape.to_json(),
+            "shape": None if e.shape is None else json.dumps(e.shape.to_json(), sort_keys=True),
             "warning": e.warning,
         }
         for e in changed

@@ -47,6 +47,6 @@ crawler_objects = Table(
     Column("key", String(1024), primary_key=True),
     Column("etag", String(80), nullable=False),
     Column("size", BigInteger, nullable=False),
-    Column("shape", JSON, nullable=True),  # what the classifier found; null when the file was skipped
+    Column("shape", Text, nullable=True),  # JSON of what the classifier found; null when the file was skipped
     Column("warning", Text, nullable=True),
 )

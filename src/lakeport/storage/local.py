@@ -78,6 +78,7 @@ class LocalBackend:
         self._internal = root / INTERNAL_DIR
         self._tmp = self._internal / "tmp"
         self._meta = self._internal / "meta"
+        self._meta_dir = str(self._meta)
         self._swept = False
 
     # ---- paths
@@ -248,7 +249,9 @@ class LocalBackend:
 
     def _read_meta(self, bucket: str, key: str, st: os.stat_result) -> dict[str, Any] | None:
         try:
-            record: dict[str, Any] = json.loads(self._meta_path(bucket, key).read_text(encoding="utf-8"))
+            # Plain os.path and open(): listing reads one sidecar per object, and pathlib's parsing shows up there.
+            with open(os.path.join(self._meta_dir, bucket, key + ".json"), "rb") as handle:
+                record: dict[str, Any] = json.loads(handle.read())
         except (OSError, ValueError):
             return None
         if (record.get("size"), record.get("mtime_ns"), record.get("ino")) != (
@@ -259,11 +262,11 @@ class LocalBackend:
             return None
         return record
 
-    def _info(self, bucket: str, key: str, path: Path, st: os.stat_result) -> ObjectInfo:
+    def _info(self, bucket: str, key: str, path: str | Path, st: os.stat_result) -> ObjectInfo:
         record = self._read_meta(bucket, key, st)
         if record is None:
             # Written by another program (or changed by hand): hash it once and remember.
-            with path.open("rb") as handle:
+            with open(path, "rb") as handle:
                 etag = md5_hex(iter(lambda: handle.read(CHUNK_SIZE), b""))
             ctype = guess_content_type(key)
             self._write_meta(bucket, key, st, etag, ctype, {})
@@ -398,7 +401,7 @@ class LocalBackend:
 
     def _walk(
         self, bucket_dir: Path, prefix: str, after: str, skip: _Skip
-    ) -> Iterator[tuple[str, Path, os.stat_result]]:
+    ) -> Iterator[tuple[str, str, os.stat_result]]:
         """Yield ``(key, path, stat)`` for every file with ``key > after`` under ``prefix``, in key order."""
         # Start in the deepest folder the prefix names, to avoid walking the whole bucket.
         base = prefix.rsplit("/", 1)[0] + "/" if "/" in prefix else ""
@@ -412,7 +415,7 @@ class LocalBackend:
 
     def _walk_dir(
         self, folder: Path, rel: str, prefix: str, after: str, skip: _Skip, real_bucket: str
-    ) -> Iterator[tuple[str, Path, os.stat_result]]:
+    ) -> Iterator[tuple[str, str, os.stat_result]]:
         try:
             entries = sorted(os.scandir(folder), key=_sort_name)
         except (FileNotFoundError, NotADirectoryError):
@@ -442,4 +445,4 @@ class LocalBackend:
             except FileNotFoundError:
                 continue  # removed while we listed
             if stat.S_ISREG(st.st_mode):
-                yield key, Path(entry.path), st
+                yield key, entry.path, st

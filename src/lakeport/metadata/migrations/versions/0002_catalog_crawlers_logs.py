@@ -106,7 +106,7 @@ def upgrade() -> None:
         sa.Column("key", sa.String(1024), primary_key=True),
         sa.Column("etag", sa.String(80), nullable=False),
         sa.Column("size", sa.BigInteger, nullable=False),
-        sa.Column("shape", sa.JSON, nullable=True),
+        sa.Column("shape", sa.Text, nullable=True),
         sa.Column("warning", sa.Text, nullable=True),
     )
     op.create_table(
