@@ -357,7 +357,11 @@ class _AvroReader:
     def define(self, schema: dict[str, Any], namespace: str) -> str:
         """The full name of a named type, which sets the namespace its inner types are read in."""
         name = schema.get("name")
-        if not isinstance(name, str) or not name:
+        if name == "" or name is None:
+            # The spec requires a name, but real writers (polars) leave the top-level record's empty; nothing can
+            # refer to a nameless type, so a private name is enough to read it.
+            name = f"_unnamed_{len(self.named)}"
+        if not isinstance(name, str):
             raise InvalidInput(f"Avro {schema.get('type')} without a name: {_short(schema)}", hint=_AVRO_HINT)
         if "." in name:
             return name

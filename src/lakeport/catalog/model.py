@@ -99,10 +99,19 @@ class TableFormat:
     multiline: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
-        data["null_markers"] = list(self.null_markers)
-        data["timestamp_formats"] = dict(self.timestamp_formats)
-        return data
+        # By hand, not dataclasses.asdict: a crawl serializes one of these per file, and asdict deep-copies.
+        return {
+            "classification": self.classification,
+            "delimiter": self.delimiter,
+            "quote": self.quote,
+            "escape": self.escape,
+            "header": self.header,
+            "compression": self.compression,
+            "null_markers": list(self.null_markers),
+            "timestamp_formats": dict(self.timestamp_formats),
+            "json_layout": self.json_layout,
+            "multiline": self.multiline,
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> TableFormat:

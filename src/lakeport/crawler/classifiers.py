@@ -176,9 +176,12 @@ class CsvClassifier:
         text = sample.text()
         shape = sniff_csv(text, truncated=sample.truncated, delimiter=options.csv_delimiter, header=options.csv_header)
         certainty = 1.0 if not shape.warnings else 0.9
-        # Rows: the sniffer stops at 1,000 records, so count lines in the whole sample and scale to the file.
-        lines = text.count("\n") + (0 if text.endswith("\n") or sample.truncated else 1)
-        records = max(lines - (1 if shape.has_header else 0), 0)
+        # Rows: the sniffer stops at 1,000 records; past that, count lines in the sample and scale to the file.
+        if not sample.truncated and shape.rows_sampled < 1000:
+            records = shape.rows_sampled  # the whole file was parsed: the exact count of records
+        else:
+            lines = text.count("\n") + (0 if text.endswith("\n") or sample.truncated else 1)
+            records = max(lines - (1 if shape.has_header else 0), 0)
         # Quotes only matter (OpenCSVSerde rather than LazySimpleSerDe) when the data uses them.
         quote = shape.quote if shape.multiline or shape.quote in text else None
         return FileShape(

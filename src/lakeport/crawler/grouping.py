@@ -4,11 +4,15 @@ The rule (Glue's, made deterministic; ``docs/crawler.md`` walks through examples
 
 1. Files are placed in the folder tree below the include path. Folders are visited from the include path down.
 2. A folder with sub-folders and no files of its own becomes ONE table whose sub-folders are partitions when
-   (a) every file below it sits at the same depth, (b) all of them have the same format (classification,
-   and for CSV the same delimiter and header), (c) there are at most 5 distinct file schemas, and (d) the
-   schemas are similar: every sub-folder's columns cover more than 70 % of the combined columns.
+   (a) every file below it sits at the same depth, (b) all of them have the same format (classification and
+   compression, and for CSV the same delimiter and header), (c) there are at most 5 distinct file schemas,
+   and (d) the schemas are similar: every file's columns cover more than 70 % of the combined columns.
    Otherwise each sub-folder is decided on its own, and files lying next to sub-folders become one table each.
-3. A folder with only files becomes one table when those files pass (b)-(d) file by file; otherwise every
+   (e) When the include path holds nothing but one plain sub-folder (not ``key=value``), that sub-folder is
+   decided in its place: ``staging/sales/year=…`` under the include path ``staging/`` is table ``sales``, not a
+   table ``staging`` partitioned by ``sales``. (Only at the include path: deeper down a lone folder such as
+   ``logs/2023/`` is a partition.)
+3. A folder with only files becomes one table when its files pass (b)-(d); otherwise every
    file becomes its own table, named after the file (``albums.csv`` → ``albums_csv``) with the file as its
    location, as Glue does.
 4. A table is named after its folder (the include path's last folder, or the bucket, for the top), lower-cased
@@ -105,15 +109,14 @@ def format_key(shape: FileShape) -> tuple[object, ...]:
     """Files can share a table only when they are read the same way."""
     fmt = shape.format
     if shape.classification == "csv":
-        return ("csv", fmt.delimiter, fmt.header)
+        return ("csv", fmt.compression, fmt.delimiter, fmt.header)
     if shape.classification == "json":
-        return ("json", fmt.json_layout)
-    return (shape.classification,)
+        return ("json", fmt.compression, fmt.json_layout)
+    return (shape.classification, fmt.compression)
 
 
-def similar(groups: Sequence[Sequence[CrawledFile]]) -> bool:
-    """Rules 2(b)-(d): one format, at most 5 distinct schemas, every group covering > 70 % of all columns."""
-    files = [f for g in groups for f in g]
+def similar(files: Sequence[CrawledFile]) -> bool:
+    """Rules 2(b)-(d): one format, at most 5 distinct schemas, every file covering > 70 % of all columns."""
     if not files:
         return False
     if len({format_key(f.shape) for f in files}) != 1:
@@ -123,9 +126,8 @@ def similar(groups: Sequence[Sequence[CrawledFile]]) -> bool:
     union = {name for f in files for name, _ in f.shape.columns}
     if not union:
         return False
-    for group in groups:
-        names = {name for f in group for name, _ in f.shape.columns}
-        if len(names) / len(union) <= SIMILARITY_THRESHOLD:
+    for columns in {f.shape.signature() for f in files}:
+        if len({name for name, _ in columns}) / len(union) <= SIMILARITY_THRESHOLD:
             return False
     return True
 
@@ -191,15 +193,17 @@ class Planner:
         if node.children:
             subtree = node.all_files()
             depths = {len(self._folder_parts(f)) - len(node.parts) for f in subtree}
-            groups = [child.all_files() for _, child in sorted(node.children.items())]
-            if not node.files and len(depths) == 1 and similar(groups):
+            only = next(iter(node.children)) if len(node.children) == 1 else None
+            if not node.parts and not node.files and only is not None and "=" not in only:
+                return self._decide(node.children[only])  # rule 2(e): the include path's lone sub-folder
+            if not node.files and len(depths) == 1 and similar(subtree):
                 return [self._table(node.parts, subtree)]
             plans: list[TablePlan] = []
             for _, child in sorted(node.children.items()):
                 plans.extend(self._decide(child))
             plans.extend(self._file_table(f) for f in node.files)
             return plans
-        if similar([[f] for f in node.files]):
+        if similar(node.files):
             return [self._table(node.parts, node.files)]
         return [self._file_table(f) for f in node.files]
 

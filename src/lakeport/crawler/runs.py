@@ -3,7 +3,8 @@
 Starting a crawler is one transaction that moves it from READY to RUNNING and inserts the run, so two
 starts can never both win: the second gets ``CrawlerRunningException``. A crawl whose process died (same
 host and its pid is gone, or no heartbeat for :data:`STALE_AFTER`) is marked FAILED and the crawler READY
-again by the next start or stop.
+again by the next start or stop. On the same host the process is checked directly; a crawl on another host
+(a shared PostgreSQL catalog) is presumed dead after :data:`STALE_AFTER` without a heartbeat.
 """
 
 from __future__ import annotations
@@ -167,8 +168,8 @@ def _process_alive(pid: int) -> bool:
 
 def is_stale(row: Row[Any]) -> bool:
     """Whether a RUNNING crawl's process is gone."""
-    if row.host == HOST and not _process_alive(row.pid):
-        return True
+    if row.host == HOST:
+        return not _process_alive(row.pid)
     return bool(now() - utc(row.heartbeat_at) > STALE_AFTER)
 
 
