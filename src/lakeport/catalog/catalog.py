@@ -124,11 +124,22 @@ class CatalogSession:
                 if row is not None:
                     return self._database(row)
             raise DatabaseAlreadyExists(f"database {name} already exists") from None
-        return Database(name, description, location_uri, dict(parameters or {}), stamp, self.principal.arn)
+        return Database(
+            name,
+            description,
+            location_uri,
+            dict(parameters or {}),
+            stamp,
+            self.principal.arn,
+            catalog_id=self.catalog.account_id,
+        )
 
     def get_database(self, name: str) -> Database:
         name = check_name("database", name)
         self._authorize("GetDatabase", f"database/{name}")
+        return self._load_database(name)
+
+    def _load_database(self, name: str) -> Database:
         row = self._database_row(name)
         if row is None:
             raise EntityNotFound(f"database {name} not found", hint="list them with: lakeport catalog databases")
@@ -141,8 +152,9 @@ class CatalogSession:
 
     def delete_database(self, name: str) -> None:
         """Drop a database with its tables, their versions and partitions (as Glue's DeleteDatabase does)."""
-        database = self.get_database(name)
-        self._authorize("DeleteDatabase", f"database/{database.name}")
+        name = check_name("database", name)
+        self._authorize("DeleteDatabase", f"database/{name}")
+        database = self._load_database(name)
         ids = select(catalog_tables.c.id).where(catalog_tables.c.database_name == database.name)
         self.conn.execute(delete(catalog_partitions).where(catalog_partitions.c.table_id.in_(ids)))
         self.conn.execute(delete(catalog_table_versions).where(catalog_table_versions.c.table_id.in_(ids)))
@@ -152,8 +164,7 @@ class CatalogSession:
     def _database_row(self, name: str) -> Row[Any] | None:
         return self.conn.execute(select(catalog_databases).where(catalog_databases.c.name == name)).first()
 
-    @staticmethod
-    def _database(row: Row[Any]) -> Database:
+    def _database(self, row: Row[Any]) -> Database:
         return Database(
             row.name,
             row.description,
@@ -161,6 +172,7 @@ class CatalogSession:
             dict(row.parameters or {}),
             utc(row.created_at),
             row.created_by,
+            catalog_id=self.catalog.account_id,
         )
 
     # ---- tables
@@ -181,7 +193,7 @@ class CatalogSession:
     def create_table(self, table: Table, *, replace: bool = False) -> Table:
         table = self._check_table(table)
         self._authorize("CreateTable", f"table/{table.database}/{table.name}")
-        self.get_database(table.database)
+        self._load_database(table.database)
         existing = self._table_row(table.database, table.name)
         if existing is not None:
             if replace:
@@ -189,19 +201,23 @@ class CatalogSession:
             raise AlreadyExists(f"table {table.full_name} already exists", hint="update it, or drop it first")
         stamp = now()
         definition = table.definition()
-        result = self.conn.execute(
-            catalog_tables.insert().values(
-                database_name=table.database,
-                name=table.name,
-                table_type=table.table_type,
-                version=1,
-                definition=definition,
-                created_at=stamp,
-                created_by=self.principal.arn,
-                updated_at=stamp,
-                updated_by=self.principal.arn,
-            )
-        )
+        try:
+            with self.conn.begin_nested():
+                result = self.conn.execute(
+                    catalog_tables.insert().values(
+                        database_name=table.database,
+                        name=table.name,
+                        table_type=table.table_type,
+                        version=1,
+                        definition=definition,
+                        created_at=stamp,
+                        created_by=self.principal.arn,
+                        updated_at=stamp,
+                        updated_by=self.principal.arn,
+                    )
+                )
+        except IntegrityError:  # created by another writer since we looked (PostgreSQL does not queue writers)
+            raise AlreadyExists(f"table {table.full_name} already exists", hint="update it, or drop it first") from None
         inserted = result.inserted_primary_key
         assert inserted is not None
         table_id = int(inserted[0])
@@ -212,18 +228,23 @@ class CatalogSession:
             created_by=self.principal.arn,
             updated_at=stamp,
             updated_by=self.principal.arn,
+            catalog_id=self.catalog.account_id,
         )
 
     def get_table(self, database: str, name: str) -> Table:
+        return self._table_action("GetTable", database, name)[1]
+
+    def _table_action(self, action: str, database: str, name: str) -> tuple[int, Table]:
+        """Authorize ``glue:<action>`` on the table's ARN, then load it: ``(row id, table)``."""
         database, name = check_name("database", database), check_name("table", name)
-        self._authorize("GetTable", f"table/{database}/{name}")
+        self._authorize(action, f"table/{database}/{name}")
         row = self._table_row(database, name)
         if row is None:
-            self.get_database(database)
+            self._load_database(database)
             raise EntityNotFound(
                 f"table {database}.{name} not found", hint=f"list them with: lakeport catalog tables {database}"
             )
-        return self._table(row)
+        return int(row.id), self._table(row)
 
     def find_table(self, database: str, name: str) -> Table | None:
         try:
@@ -235,8 +256,9 @@ class CatalogSession:
         """Tables of a database; ``pattern`` is a case-insensitive regular expression on the name (as Glue's)."""
         import re
 
-        db = self.get_database(database)
-        self._authorize("GetTables", f"database/{db.name}")
+        database = check_name("database", database)
+        self._authorize("GetTables", f"database/{database}")
+        db = self._load_database(database)
         rows = self.conn.execute(
             select(catalog_tables).where(catalog_tables.c.database_name == db.name).order_by(catalog_tables.c.name)
         ).all()
@@ -260,7 +282,7 @@ class CatalogSession:
         """Replace a table's definition. A schema change makes a new version; refreshed statistics do not."""
         table = self._check_table(table)
         self._authorize("UpdateTable", f"table/{table.database}/{table.name}")
-        row = self._table_row(table.database, table.name)
+        row = self._table_row(table.database, table.name, lock=True)
         if row is None:
             raise EntityNotFound(f"table {table.full_name} not found")
         current = self._table(row)
@@ -292,16 +314,14 @@ class CatalogSession:
             created_by=current.created_by,
             updated_at=stamp,
             updated_by=self.principal.arn,
+            catalog_id=self.catalog.account_id,
         )
 
     def delete_table(self, database: str, name: str) -> None:
-        table = self.get_table(database, name)
-        self._authorize("DeleteTable", f"table/{table.database}/{table.name}")
-        row = self._table_row(table.database, table.name)
-        assert row is not None
-        self.conn.execute(delete(catalog_partitions).where(catalog_partitions.c.table_id == row.id))
-        self.conn.execute(delete(catalog_table_versions).where(catalog_table_versions.c.table_id == row.id))
-        self.conn.execute(delete(catalog_tables).where(catalog_tables.c.id == row.id))
+        table_id, _ = self._table_action("DeleteTable", database, name)
+        self.conn.execute(delete(catalog_partitions).where(catalog_partitions.c.table_id == table_id))
+        self.conn.execute(delete(catalog_table_versions).where(catalog_table_versions.c.table_id == table_id))
+        self.conn.execute(delete(catalog_tables).where(catalog_tables.c.id == table_id))
 
     def search_tables(self, text: str) -> list[Table]:
         """Tables whose name, description, columns, comments or parameters contain ``text`` (any case)."""
@@ -316,19 +336,13 @@ class CatalogSession:
 
         return [t for t in self.all_tables() if hit(t)]
 
-    def _table_row(self, database: str, name: str) -> Row[Any] | None:
-        return self.conn.execute(
-            select(catalog_tables).where(catalog_tables.c.database_name == database, catalog_tables.c.name == name)
-        ).first()
+    def _table_row(self, database: str, name: str, *, lock: bool = False) -> Row[Any] | None:
+        query = select(catalog_tables).where(catalog_tables.c.database_name == database, catalog_tables.c.name == name)
+        if lock:  # PostgreSQL: hold the row until commit, so a concurrent update waits and then sees ours
+            query = query.with_for_update()
+        return self.conn.execute(query).first()
 
-    def _table_id(self, database: str, name: str) -> tuple[int, Table]:
-        table = self.get_table(database, name)
-        row = self._table_row(table.database, table.name)
-        assert row is not None
-        return int(row.id), table
-
-    @staticmethod
-    def _table(row: Row[Any]) -> Table:
+    def _table(self, row: Row[Any]) -> Table:
         return Table.from_definition(
             row.database_name,
             row.name,
@@ -338,6 +352,7 @@ class CatalogSession:
             created_by=row.created_by,
             updated_at=utc(row.updated_at),
             updated_by=row.updated_by,
+            catalog_id=self.catalog.account_id,
         )
 
     # ---- versions
@@ -353,9 +368,8 @@ class CatalogSession:
             )
         )
 
-    def table_versions(self, database: str, name: str) -> list[TableVersion]:
-        table_id, table = self._table_id(database, name)
-        self._authorize("GetTableVersions", f"table/{table.database}/{table.name}")
+    def table_versions(self, database: str, name: str, *, action: str = "GetTableVersions") -> list[TableVersion]:
+        table_id, table = self._table_action(action, database, name)
         rows = self.conn.execute(
             select(catalog_table_versions)
             .where(catalog_table_versions.c.table_id == table_id)
@@ -372,7 +386,7 @@ class CatalogSession:
         ]
 
     def table_version(self, database: str, name: str, version: int) -> TableVersion:
-        for candidate in self.table_versions(database, name):
+        for candidate in self.table_versions(database, name, action="GetTableVersion"):
             if candidate.version == version:
                 return candidate
         raise EntityNotFound(
@@ -402,8 +416,7 @@ class CatalogSession:
 
     def create_partitions(self, database: str, name: str, partitions: Sequence[Partition]) -> BatchResult:
         """Add partitions (BatchCreatePartition): the ones that exist or are invalid are reported, not raised."""
-        table_id, table = self._table_id(database, name)
-        self._authorize("BatchCreatePartition", f"table/{table.database}/{table.name}")
+        table_id, table = self._table_action("BatchCreatePartition", database, name)
         existing = {
             r.values_key
             for r in self.conn.execute(
@@ -427,14 +440,29 @@ class CatalogSession:
                 continue
             existing.add(key)
             rows.append(self._partition_row(table_id, table, partition, values, stamp, stamp))
+        inserted = 0
         if rows:
-            self.conn.execute(catalog_partitions.insert(), rows)
-        return BatchResult(len(rows), errors)
+            try:
+                with self.conn.begin_nested():
+                    self.conn.execute(catalog_partitions.insert(), rows)
+                inserted = len(rows)
+            except IntegrityError:
+                # Another writer added some of them since we looked (PostgreSQL): one at a time, reporting those.
+                for row in rows:
+                    try:
+                        with self.conn.begin_nested():
+                            self.conn.execute(catalog_partitions.insert().values(**row))
+                        inserted += 1
+                    except IntegrityError:
+                        values = tuple(row["partition_values"])
+                        errors.append(
+                            PartitionError(values, "AlreadyExistsException", f"partition {list(values)} already exists")
+                        )
+        return BatchResult(inserted, errors)
 
     def update_partitions(self, database: str, name: str, partitions: Sequence[Partition]) -> BatchResult:
         """Replace partitions' location and statistics (BatchUpdatePartition); missing ones are reported."""
-        table_id, table = self._table_id(database, name)
-        self._authorize("BatchUpdatePartition", f"table/{table.database}/{table.name}")
+        table_id, table = self._table_action("BatchUpdatePartition", database, name)
         errors: list[PartitionError] = []
         done = 0
         stamp = now()
@@ -458,8 +486,7 @@ class CatalogSession:
         return BatchResult(done, errors)
 
     def delete_partitions(self, database: str, name: str, values_list: Sequence[Sequence[str | None]]) -> BatchResult:
-        table_id, table = self._table_id(database, name)
-        self._authorize("BatchDeletePartition", f"table/{table.database}/{table.name}")
+        table_id, table = self._table_action("BatchDeletePartition", database, name)
         errors: list[PartitionError] = []
         done = 0
         for raw in values_list:
@@ -480,8 +507,7 @@ class CatalogSession:
         return BatchResult(done, errors)
 
     def get_partition(self, database: str, name: str, values: Sequence[str | None]) -> Partition:
-        table_id, table = self._table_id(database, name)
-        self._authorize("GetPartition", f"table/{table.database}/{table.name}")
+        table_id, table = self._table_action("GetPartition", database, name)
         checked = self._check_values(table, values)
         row = self.conn.execute(
             select(catalog_partitions).where(
@@ -494,8 +520,7 @@ class CatalogSession:
 
     def get_partitions(self, database: str, name: str, *, expression: str | None = None) -> list[Partition]:
         """Partitions of a table, optionally only those matching a Glue ``Expression`` on the partition keys."""
-        table_id, table = self._table_id(database, name)
-        self._authorize("GetPartitions", f"table/{table.database}/{table.name}")
+        table_id, table = self._table_action("GetPartitions", database, name)
         rows = self.conn.execute(select(catalog_partitions).where(catalog_partitions.c.table_id == table_id)).all()
         partitions = [self._partition(table, r) for r in rows]
         if expression and expression.strip():
@@ -507,7 +532,7 @@ class CatalogSession:
         return sorted(partitions, key=lambda p: tuple((v is None, v or "") for v in p.values))
 
     def count_partitions(self, database: str, name: str) -> int:
-        table_id, _ = self._table_id(database, name)
+        table_id, _ = self._table_action("GetPartitions", database, name)
         return int(
             self.conn.execute(
                 select(func.count()).select_from(catalog_partitions).where(catalog_partitions.c.table_id == table_id)

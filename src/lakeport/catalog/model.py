@@ -167,6 +167,7 @@ class Database:
     parameters: Mapping[str, str] = field(default_factory=dict)
     created_at: datetime | None = None
     created_by: str = ""
+    catalog_id: str = ""  # the AWS account id, as Glue reports it
 
     def to_glue(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -174,7 +175,7 @@ class Database:
             "Description": self.description,
             "Parameters": dict(self.parameters),
             "CreateTime": iso(self.created_at),
-            "CatalogId": "",
+            "CatalogId": self.catalog_id,
         }
         if self.location_uri:
             out["LocationUri"] = self.location_uri
@@ -198,6 +199,7 @@ class Table:
     created_by: str = ""
     updated_at: datetime | None = None
     updated_by: str = ""
+    catalog_id: str = ""  # the AWS account id, as Glue reports it
 
     @property
     def full_name(self) -> str:
@@ -296,7 +298,7 @@ class Table:
             "Parameters": parameters,
             "CreatedBy": self.created_by,
             "IsRegisteredWithLakeFormation": False,
-            "CatalogId": "",
+            "CatalogId": self.catalog_id,
             "VersionId": str(self.version),
         }
         if self.view_text is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from lakeport.catalog.model import Column, Table
+from lakeport.catalog.model import STATISTICS_PARAMETERS, Column, Table
 
 
 @dataclass(frozen=True)
@@ -70,8 +70,15 @@ def _diff_mapping(label: str, old: dict[str, Any], new: dict[str, Any]) -> list[
     return changes
 
 
+def _schema_parameters(table: Table) -> dict[str, Any]:
+    return {k: v for k, v in table.parameters.items() if k not in STATISTICS_PARAMETERS}
+
+
 def diff_tables(old: Table, new: Table) -> list[Change]:
-    """What changed from ``old`` to ``new``: columns, partition keys, location, type, format, parameters."""
+    """What changed from ``old`` to ``new``: columns, partition keys, location, type, format, parameters.
+
+    Data statistics (``recordCount``, ``sizeKey`` …) are not part of a table's definition and are left out.
+    """
     changes = _diff_columns("column", old.columns, new.columns)
     changes += _diff_columns("partition key", old.partition_keys, new.partition_keys)
     for attr in ("location", "table_type", "description", "view_text"):
@@ -79,5 +86,5 @@ def diff_tables(old: Table, new: Table) -> list[Change]:
         if before != after:
             changes.append(Change("changed", attr, old=str(before), new=str(after)))
     changes += _diff_mapping("format.", old.format.to_dict(), new.format.to_dict())
-    changes += _diff_mapping("parameter ", dict(old.parameters), dict(new.parameters))
+    changes += _diff_mapping("parameter ", _schema_parameters(old), _schema_parameters(new))
     return changes

@@ -288,7 +288,9 @@ class Crawlers:
                 return
             row = self._row(conn, name)
             if row.state == READY:
-                raise CrawlerNotRunningException(f"crawler {name} is not running")
+                raise CrawlerNotRunningException(
+                    f"crawler {name} is not running", hint=f"start it with: lakeport crawler start {name}"
+                )
             if row.state == STOPPING:
                 raise CrawlerStoppingException(f"crawler {name} is already stopping")
             conn.execute(update(crawlers).where(crawlers.c.name == name).values(state=STOPPING))
