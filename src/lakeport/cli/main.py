@@ -84,7 +84,12 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     try:
-        app(args=argv, prog_name="lakeport", standalone_mode=False)
+        # Outside standalone mode, click hands back typer.Exit's code and turns Ctrl-C (Abort) into 130.
+        code = app(args=argv, prog_name="lakeport", standalone_mode=False)
+        if isinstance(code, int) and code:
+            if code == 130:
+                stderr.print("interrupted")
+            return code
     except LakeportError as exc:
         if debug:
             traceback.print_exc()

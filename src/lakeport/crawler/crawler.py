@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -259,26 +260,34 @@ class Crawlers:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+        # Reap the worker when it exits, or it lingers as a zombie that looks alive to the stale-run check.
+        threading.Thread(target=process.wait, name=f"reap-crawl-{run_id}", daemon=True).start()
         self.db.run_write(
             lambda conn: conn.execute(update(crawler_runs).where(crawler_runs.c.id == run_id).values(pid=process.pid))
         )
 
     def execute_run(self, definition: CrawlerDefinition, run_id: str, progress: Progress | None = None) -> None:
         """Carry out a started run to its end, whatever happens (used here and by the worker process)."""
-        crawl = Crawl(self, definition, run_id, progress)
+        crawl: Crawl | None = None
         try:
+            crawl = Crawl(self, definition, run_id, progress)
             crawl.execute()
         except CrawlCancelled:
             self.db.run_write(lambda conn: finish_unsuccessfully(conn, definition.name, run_id, CANCELLED, "stopped"))
-            crawl.log(f"crawl {run_id} CANCELLED: stopped on request; the catalog is unchanged")
+            self._log(
+                definition.name, run_id, f"crawl {run_id} CANCELLED: stopped on request; the catalog is unchanged"
+            )
         except BaseException as exc:
             message = exc.one_line() if isinstance(exc, LakeportError) else f"{type(exc).__name__}: {exc}"
             if isinstance(exc, KeyboardInterrupt):
                 message = "interrupted"
             self.db.run_write(lambda conn: finish_unsuccessfully(conn, definition.name, run_id, FAILED, message))
-            crawl.log(f"crawl {run_id} FAILED: {message}; the catalog is unchanged", "ERROR")
+            self._log(definition.name, run_id, f"crawl {run_id} FAILED: {message}; the catalog is unchanged", "ERROR")
             if not isinstance(exc, Exception) or not isinstance(exc, LakeportError):
                 raise
+
+    def _log(self, name: str, run_id: str, message: str, level: str = "INFO") -> None:
+        self.logs.put(log_group_of(name), run_id, message, level=level, crawl_id=run_id)
 
     def stop_crawler(self, name: str) -> CrawlerInfo:
         self._authorize("StopCrawler", name)

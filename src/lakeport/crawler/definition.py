@@ -97,6 +97,11 @@ class CrawlerDefinition:
             raise InvalidInput(f"crawler {self.name}: csv delimiter must be one character, not {self.csv_delimiter!r}")
         if not 1024 <= self.sample_bytes <= 10 * 1024 * 1024:
             raise InvalidInput(f"crawler {self.name}: sample size must be between 1 KiB and 10 MiB")
+        if self.classifiers:
+            from lakeport.crawler.classifiers import custom_classifier
+
+            for classifier in self.classifiers:
+                custom_classifier(classifier)  # an unknown name is refused now, not when a crawl starts
         prefix = self.table_prefix.lower()
         if prefix and not re.fullmatch(r"[a-z0-9_]+", prefix):
             raise InvalidInput(f"crawler {self.name}: table prefix {self.table_prefix!r} must be letters, digits, _")

@@ -17,9 +17,12 @@ held by a table elsewhere gets a short hash of the location appended, as Glue do
 from __future__ import annotations
 
 import hashlib
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from sqlalchemy import text
 
 from lakeport.catalog.catalog import CatalogSession
 from lakeport.catalog.model import Column, Partition, Table
@@ -89,6 +92,7 @@ class Reconciler:
 
     def apply(self, plans: Sequence[TablePlan]) -> Outcome:
         self.session.create_database(self.database, exist_ok=True)
+        self._serialize()
         existing = self.session.list_tables(self.database)
         by_location = {t.location: t for t in existing}
         taken = {t.name for t in existing}
@@ -119,6 +123,17 @@ class Reconciler:
             self._gone(table)
         return self.outcome
 
+    def _serialize(self) -> None:
+        """One crawl applies to a database at a time: matching tables by location is read-then-write.
+
+        SQLite writers already queue (BEGIN IMMEDIATE). PostgreSQL's do not, so take a transaction-scoped
+        advisory lock named after the database; the next crawl's reads, after it, see this one's tables.
+        """
+        conn = self.session.conn
+        if conn.dialect.name == "postgresql":
+            key = zlib.crc32(f"lakeport-catalog:{self.database}".encode())
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+
     # ---- tables
 
     def _table(self, name: str, plan: TablePlan, base: Table | None = None) -> Table:
@@ -136,7 +151,7 @@ class Reconciler:
             }
         )
         columns = tuple(self._column(base, n, t) for n, t in plan.columns)
-        keys = tuple(Column(n, t) for n, t in plan.partition_keys)
+        keys = tuple(self._column(base, n, t) for n, t in plan.partition_keys)
         if base is not None:
             return base.with_changes(
                 columns=columns,

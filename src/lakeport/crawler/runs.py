@@ -135,8 +135,11 @@ class CrawlerInfo:
                 "LogStream": last.log_stream,
                 "StartTime": iso(last.started_at),
             }
-            if last.seconds is not None:
-                out["CrawlElapsedTime"] = int(last.seconds * 1000)
+        # Glue: while running, the time since the crawl began; otherwise how long the last crawl took.
+        if self.current_run is not None:
+            out["CrawlElapsedTime"] = int((now() - self.current_run.started_at).total_seconds() * 1000)
+        elif self.last_crawl is not None and self.last_crawl.seconds is not None:
+            out["CrawlElapsedTime"] = int(self.last_crawl.seconds * 1000)
         return out
 
 
@@ -157,13 +160,19 @@ def run_from_row(row: Row[Any]) -> CrawlRun:
 
 
 def _process_alive(pid: int) -> bool:
+    """Whether ``pid`` runs on this host (a zombie, exited but not yet reaped, does not count)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            state = handle.read().rsplit(b")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True  # no /proc (not Linux): trust kill(0)
+    return state not in (b"Z", b"X")
 
 
 def is_stale(row: Row[Any]) -> bool:
