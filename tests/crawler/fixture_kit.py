@@ -38,6 +38,8 @@ truncated Parquet or gzip file is made. A negative ``N`` drops that many bytes f
     {
       "description": "what the case shows",
       "crawler": {"exclusions": ["**.tmp"]},       # run through create_crawler + start_crawler with these fields
+      "include": "sales/",                         # crawl this sub-folder of the case (locations stay relative
+                                                   # to the case's folder)
       "xfail": "BUG: one line",                    # a known bug: the case is expected to fail (strictly)
       "table_count": 1,                            # how many tables the database holds after the crawl
       "tables": [{
@@ -97,7 +99,7 @@ _TABLE_KEYS = frozenset(
         "parameters",
     }
 )
-_CASE_KEYS = frozenset({"description", "crawler", "xfail", "table_count", "tables", "warnings", "summary"})
+_CASE_KEYS = frozenset({"description", "crawler", "include", "xfail", "table_count", "tables", "warnings", "summary"})
 _PARTITION_KEYS = frozenset({"values", "location", "row_count", "file_count"})
 
 
@@ -314,6 +316,7 @@ class Case:
     warnings: tuple[tuple[str, str], ...] = ()
     summary: Mapping[str, int] = field(default_factory=dict)
     crawler: Mapping[str, Any] = field(default_factory=dict)
+    include: str = ""
     xfail: str | None = None
     description: str = ""
 
@@ -389,6 +392,7 @@ def load_case(folder: Path) -> Case:
         warnings=tuple((str(s), str(r)) for s, r in raw.get("warnings", [])),
         summary={str(k): int(v) for k, v in raw.get("summary", {}).items()},
         crawler=dict(raw.get("crawler", {})),
+        include=str(raw.get("include", "")),
         xfail=raw.get("xfail"),
         description=str(raw.get("description", "")),
     )

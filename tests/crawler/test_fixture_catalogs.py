@@ -109,13 +109,14 @@ class Crawled:
 def crawl_case(lake: Lake, case: Case) -> Crawled:
     """Upload the case and crawl it once; ``again`` crawls it once more with the same crawler."""
     include = upload(lake, case)
+    target = include + case.include
     if case.crawler:
         name = "fixture-" + case.name.replace("_", "-")
-        definition = {**case.crawler, "name": name, "targets": [include], "database": DATABASE}
+        definition = {**case.crawler, "name": name, "targets": [target], "database": DATABASE}
         lake.crawlers.create_crawler(CrawlerDefinition.from_dict(definition))
         return Crawled(include, lake.crawlers.start_crawler(name), lambda: lake.crawlers.start_crawler(name))
-    _, run = lake.crawlers.crawl(include, database=DATABASE)
-    return Crawled(include, run, lambda: lake.crawlers.crawl(include, database=DATABASE)[1])
+    _, run = lake.crawlers.crawl(target, database=DATABASE)
+    return Crawled(include, run, lambda: lake.crawlers.crawl(target, database=DATABASE)[1])
 
 
 def _has_database(lake: Lake) -> bool:

@@ -41,6 +41,10 @@ Combine = Annotated[
     typer.Option("--combine-compatible-schemas/--no-combine-compatible-schemas", help="one table per include path"),
 ]
 Header = Annotated[str | None, typer.Option("--csv-header", help="auto (default), present or absent")]
+PartitionTypes = Annotated[
+    str | None,
+    typer.Option("--partition-types", help="infer (default: bigint/date/string from the values) or string (as Glue)"),
+]
 Delimiter = Annotated[str | None, typer.Option("--csv-delimiter", help="CSV delimiter (default: detected)")]
 Description = Annotated[str | None, typer.Option("--description", help="what the crawler is for")]
 FromFile = Annotated[Path | None, typer.Option("--from-file", help="a JSON crawler definition (lakeport's fields)")]
@@ -80,6 +84,7 @@ def _print_crawler(info: CrawlerInfo) -> None:
         ("recrawl", d.recrawl_behavior),
         ("table level", d.table_level or ""),
         ("combine compatible schemas", d.combine_compatible_schemas),
+        ("partition key types", d.partition_types),
         ("csv", f"header {d.csv_header}, delimiter {d.csv_delimiter or 'detected'}"),
     ]
     if info.last_crawl is not None:
@@ -136,6 +141,7 @@ def create(
     recrawl: Recrawl = None,
     table_level: Level = None,
     combine_compatible_schemas: Combine = None,
+    partition_types: PartitionTypes = None,
     csv_header: Header = None,
     csv_delimiter: Delimiter = None,
     description: Description = None,
@@ -154,6 +160,7 @@ def create(
         recrawl_behavior=recrawl,
         table_level=table_level,
         combine_compatible_schemas=combine_compatible_schemas,
+        partition_types=partition_types,
         csv_header=csv_header,
         csv_delimiter=csv_delimiter,
         description=description,
@@ -177,6 +184,7 @@ def update(
     recrawl: Recrawl = None,
     table_level: Level = None,
     combine_compatible_schemas: Combine = None,
+    partition_types: PartitionTypes = None,
     csv_header: Header = None,
     csv_delimiter: Delimiter = None,
     description: Description = None,
@@ -196,6 +204,7 @@ def update(
         recrawl_behavior=recrawl,
         table_level=table_level,
         combine_compatible_schemas=combine_compatible_schemas,
+        partition_types=partition_types,
         csv_header=csv_header,
         csv_delimiter=csv_delimiter,
         description=description,
@@ -339,6 +348,7 @@ def crawl(
     delete_behavior: Delete = None,
     table_level: Level = None,
     combine_compatible_schemas: Combine = None,
+    partition_types: PartitionTypes = None,
     csv_header: Header = None,
     csv_delimiter: Delimiter = None,
     output: OutputOption = None,
@@ -353,6 +363,7 @@ def crawl(
         delete_behavior=delete_behavior,
         table_level=table_level,
         combine_compatible_schemas=combine_compatible_schemas,
+        partition_types=partition_types,
         csv_header=csv_header,
         csv_delimiter=csv_delimiter,
     )

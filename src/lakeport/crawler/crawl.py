@@ -322,7 +322,10 @@ class Crawl:
                 per_target[where[0]].append(CrawledFile(bucket, key, entry.size, entry.etag, entry.shape))
         for target, files in per_target.items():
             planner = Planner(
-                target, table_level=self.definition.table_level, combine=self.definition.combine_compatible_schemas
+                target,
+                table_level=self.definition.table_level,
+                combine=self.definition.combine_compatible_schemas,
+                infer_partition_types=self.definition.partition_types == "infer",
             )
             plans.extend(planner.plan(files))
         for (bucket, root), keys in sorted(roots.items()):

@@ -25,6 +25,7 @@ CRAWL_EVENT_MODE = "CRAWL_EVENT_MODE"
 RECRAWL_BEHAVIORS = (CRAWL_EVERYTHING, CRAWL_NEW_FOLDERS_ONLY, CRAWL_EVENT_MODE)
 
 HEADER_MODES = ("auto", "present", "absent")
+PARTITION_TYPES = ("infer", "string")
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,254}$")
 
 # Short spellings accepted by the CLI and definition files.
@@ -60,6 +61,7 @@ class CrawlerDefinition:
     recrawl_behavior: str = CRAWL_EVERYTHING
     table_level: int | None = None
     combine_compatible_schemas: bool = False
+    partition_types: str = "infer"  # "infer" (bigint/date/string from the folder values) or "string" (as Glue)
     csv_header: str = "auto"
     csv_delimiter: str | None = None
     sample_bytes: int = 1024 * 1024
@@ -89,6 +91,10 @@ class CrawlerDefinition:
             )
         if self.table_level is not None and not 1 <= self.table_level <= 100:
             raise InvalidInput(f"crawler {self.name}: table level must be 1 or more (the bucket is level 1)")
+        if self.partition_types not in PARTITION_TYPES:
+            raise InvalidInput(
+                f"crawler {self.name}: partition types {self.partition_types!r} is not one of infer, string"
+            )
         if self.csv_header not in HEADER_MODES:
             raise InvalidInput(
                 f"crawler {self.name}: csv header {self.csv_header!r} is not one of auto, present, absent"

@@ -8,10 +8,9 @@ The rule (Glue's, made deterministic; ``docs/crawler.md`` walks through examples
    compression, and for CSV the same delimiter and header), (c) there are at most 5 distinct file schemas,
    and (d) the schemas are similar: every file's columns cover more than 70 % of the combined columns.
    Otherwise each sub-folder is decided on its own, and files lying next to sub-folders become one table each.
-   (e) When the include path holds nothing but one plain sub-folder (not ``key=value``), that sub-folder is
-   decided in its place: ``staging/sales/year=…`` under the include path ``staging/`` is table ``sales``, not a
-   table ``staging`` partitioned by ``sales``. (Only at the include path: deeper down a lone folder such as
-   ``logs/2023/`` is a partition.)
+   As Glue documents, the include path itself is the first candidate: ``staging/sales/year=…`` crawled from
+   ``staging/`` is table ``staging`` partitioned by ``partition_0`` (``sales``) and ``year``; to get table
+   ``sales``, crawl ``staging/sales/`` (each table's root folder as its own include path).
 3. A folder with only files becomes one table when its files pass (b)-(d); otherwise every
    file becomes its own table, named after the file (``albums.csv`` → ``albums_csv``) with the file as its
    location, as Glue does.
@@ -19,7 +18,8 @@ The rule (Glue's, made deterministic; ``docs/crawler.md`` walks through examples
    with other characters than letters, digits and ``_`` turned into ``_``.
 5. Partition keys come from the folder levels below the table: ``key=value`` folders give the key's name when
    every folder at that level uses the same key, other levels are ``partition_0``, ``partition_1`` … . Key
-   types come from all the values of the level (``bigint``, ``date`` or ``string``).
+   types come from all the values of the level (``bigint``, ``date`` or ``string``); with the crawler option
+   ``partition_types = "string"`` every key is ``string``, as Glue's crawler records them.
 6. Table level (``table_level``, the bucket is level 1) fixes where tables are instead: every folder at that
    level is a table, whatever the schemas. "Combine compatible schemas" makes the include path one table
    when all files have the same format.
@@ -148,10 +148,18 @@ class _Node:
 class Planner:
     """Turns the classified files of one include path into table plans (see the module docstring)."""
 
-    def __init__(self, target: Target, *, table_level: int | None = None, combine: bool = False) -> None:
+    def __init__(
+        self,
+        target: Target,
+        *,
+        table_level: int | None = None,
+        combine: bool = False,
+        infer_partition_types: bool = True,
+    ) -> None:
         self.target = target
         self.table_level = table_level
         self.combine = combine
+        self.infer_partition_types = infer_partition_types
 
     def _folder_parts(self, f: CrawledFile) -> tuple[str, ...]:
         return tuple(self.target.relative(f.key).split("/")[:-1])
@@ -193,9 +201,6 @@ class Planner:
         if node.children:
             subtree = node.all_files()
             depths = {len(self._folder_parts(f)) - len(node.parts) for f in subtree}
-            only = next(iter(node.children)) if len(node.children) == 1 else None
-            if not node.parts and not node.files and only is not None and "=" not in only:
-                return self._decide(node.children[only])  # rule 2(e): the include path's lone sub-folder
             if not node.files and len(depths) == 1 and similar(subtree):
                 return [self._table(node.parts, subtree)]
             plans: list[TablePlan] = []
@@ -243,16 +248,18 @@ class Planner:
         plan.rows = sum(f.shape.rows or 0 for f in files)
         return plan
 
-    @staticmethod
     def _partition_keys(
-        levels: Sequence[Sequence[str]], column_names: set[str], plan: TablePlan
+        self, levels: Sequence[Sequence[str]], column_names: set[str], plan: TablePlan
     ) -> tuple[list[str], list[str]]:
         depth = len(levels[0]) if levels else 0
         if depth == 0:
             return [], []
         per_level = [[parse_segment(folders[i]) for folders in levels] for i in range(depth)]
         names = partition_key_names([[key for key, _ in level] for level in per_level])
-        types = [infer_partition_type(value for _, value in level) for level in per_level]
+        if self.infer_partition_types:
+            types = [infer_partition_type(value for _, value in level) for level in per_level]
+        else:
+            types = ["string"] * depth  # what Glue's crawler records
         for i, name in enumerate(names):
             if name in column_names:
                 names[i] = f"partition_{i}"
