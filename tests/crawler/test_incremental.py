@@ -287,3 +287,19 @@ def test_event_mode_after_a_cancelled_first_crawl_still_crawls_everything(local_
     assert run.summary["files_listed"] == len(files)
     assert run.summary["files_read"] == len(files)
     assert partition_values(local_lake) == [("2021",), ("2022",), ("2023",)]
+
+
+def test_changing_how_files_are_read_makes_the_next_crawl_read_them_again(local_lake: Lake) -> None:
+    lake = local_lake
+    put(lake, "staging/names/a.csv", b"first,last\nada,lovelace\ngrace,hopper\n")
+    definition = create(lake, "c", "s3://lakeport/staging/names/")
+    lake.crawlers.start_crawler("c")
+    assert [c.name for c in lake.catalog.get_table("db", "names").columns] == ["first", "last"]
+
+    lake.crawlers.update_crawler(dataclasses.replace(definition, csv_header="absent"))
+    run = lake.crawlers.start_crawler("c")
+    assert run.summary["files_read"] == 1
+    assert [c.name for c in lake.catalog.get_table("db", "names").columns] == ["col0", "col1"]
+
+    lake.crawlers.update_crawler(dataclasses.replace(definition, csv_header="absent", description="same reading"))
+    assert lake.crawlers.start_crawler("c").summary["files_read"] == 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -51,12 +50,18 @@ FromFile = Annotated[Path | None, typer.Option("--from-file", help="a JSON crawl
 Wait = Annotated[bool, typer.Option("--wait/--no-wait", help="run here with progress (default) or in the background")]
 
 
-def _options(**given: Any) -> dict[str, Any]:
-    """The definition fields the user gave (None means "not given")."""
-    out = {k: v for k, v in given.items() if v is not None}
-    for name in ("targets", "exclusions"):
-        if name in out:
-            out[name] = tuple(out[name])
+_RENAMED = {"target": "targets", "exclude": "exclusions", "recrawl": "recrawl_behavior"}
+_NOT_FIELDS = frozenset({"ctx", "name", "path", "output", "from_file", "wait"})
+
+
+def _options(params: dict[str, Any]) -> dict[str, Any]:
+    """The definition fields among a command's parameters that the user gave (None means "not given")."""
+    out: dict[str, Any] = {}
+    for param, value in params.items():
+        if param in _NOT_FIELDS or value is None:
+            continue
+        field = _RENAMED.get(param, param)
+        out[field] = tuple(value) if field in ("targets", "exclusions") else value
     return out
 
 
@@ -149,22 +154,7 @@ def create(
     output: OutputOption = None,
 ) -> None:
     """Create a crawler."""
-    fields = _definition_file(from_file) | {"name": name}
-    fields |= _options(
-        targets=target,
-        database=database,
-        table_prefix=table_prefix,
-        exclusions=exclude,
-        update_behavior=update_behavior,
-        delete_behavior=delete_behavior,
-        recrawl_behavior=recrawl,
-        table_level=table_level,
-        combine_compatible_schemas=combine_compatible_schemas,
-        partition_types=partition_types,
-        csv_header=csv_header,
-        csv_delimiter=csv_delimiter,
-        description=description,
-    )
+    fields = _definition_file(from_file) | {"name": name} | _options(locals())  # first: only the parameters
     if "targets" not in fields or "database" not in fields:
         raise InvalidInput(f"crawler {name}: needs --target and --database")
     info = state(ctx).open_lake().crawlers.create_crawler(CrawlerDefinition.from_dict(fields))
@@ -192,27 +182,11 @@ def update(
     output: OutputOption = None,
 ) -> None:
     """Change a crawler (only the options given change)."""
+    changes = _definition_file(from_file) | _options(locals())  # first: only the parameters
     crawlers = state(ctx).open_lake().crawlers
     current = crawlers.get_crawler(name).definition
-    changes = _definition_file(from_file) | _options(
-        targets=target,
-        database=database,
-        table_prefix=table_prefix,
-        exclusions=exclude,
-        update_behavior=update_behavior,
-        delete_behavior=delete_behavior,
-        recrawl_behavior=recrawl,
-        table_level=table_level,
-        combine_compatible_schemas=combine_compatible_schemas,
-        partition_types=partition_types,
-        csv_header=csv_header,
-        csv_delimiter=csv_delimiter,
-        description=description,
-    )
     changes.pop("name", None)
-    info = crawlers.update_crawler(
-        dataclasses.replace(current, **CrawlerDefinition.from_dict({**current.to_dict(), **changes}).__dict__)
-    )
+    info = crawlers.update_crawler(CrawlerDefinition.from_dict({**current.to_dict(), **changes}))
     emit(output_of(ctx, output), {"Crawler": info.to_glue()}, lambda: _print_crawler(info))
 
 
@@ -354,21 +328,11 @@ def crawl(
     output: OutputOption = None,
 ) -> None:
     """Crawl one path now and catalog what is there (a crawler named after the path remembers it)."""
+    options = _options(locals())  # first: only the parameters
     fmt = output_of(ctx, output)
     crawlers = state(ctx).open_lake().crawlers
-    options = _options(
-        table_prefix=table_prefix,
-        exclusions=exclude,
-        update_behavior=update_behavior,
-        delete_behavior=delete_behavior,
-        table_level=table_level,
-        combine_compatible_schemas=combine_compatible_schemas,
-        partition_types=partition_types,
-        csv_header=csv_header,
-        csv_delimiter=csv_delimiter,
-    )
     with _progress(fmt) as progress:
-        _, run = crawlers.crawl(path, database=database, progress=progress, **options)
+        _, run = crawlers.crawl(path, progress=progress, **options)  # options hold the database
     emit(fmt, {"Crawl": run.to_dict()}, lambda: _print_run(run))
     if run.status == "FAILED":
         raise typer.Exit(1)

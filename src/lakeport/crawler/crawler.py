@@ -54,6 +54,11 @@ if TYPE_CHECKING:
     from lakeport.storage import EventLog, Storage
 
 
+def _reading(definition: CrawlerDefinition) -> tuple[object, ...]:
+    """The options that change how a file is classified and typed."""
+    return (definition.csv_header, definition.csv_delimiter, definition.classifiers, definition.sample_bytes)
+
+
 class CrawlerNotFound(NotFound):
     default_code = "EntityNotFoundException"
 
@@ -130,6 +135,10 @@ class Crawlers:
             row = self._row(conn, definition.name)
             if row.state != READY:
                 raise CrawlerRunningException(f"crawler {definition.name} is {row.state}; update it when it is READY")
+            before = CrawlerDefinition.from_dict(row.definition)
+            if _reading(before) != _reading(definition):
+                # What a file is found to be depends on these options: forget what the index says, read again.
+                conn.execute(delete(crawler_objects).where(crawler_objects.c.crawler == definition.name))
             conn.execute(
                 update(crawlers)
                 .where(crawlers.c.name == definition.name)
