@@ -21,8 +21,10 @@ from lakeport.settings import SETTINGS_FILE, Settings, load_settings, write_sett
 if TYPE_CHECKING:
     from lakeport.catalog import Catalog
     from lakeport.crawler import Crawlers
+    from lakeport.etl import Jobs
     from lakeport.observe import LogStore
     from lakeport.storage import Backend, EventLog, ObjectWatcher, Storage, Transfers
+    from lakeport.warehouse import Warehouse
 
 LAKE_ENV = "LAKEPORT_LAKE"
 AREAS = ("staging/", "warehouse/", "results/")
@@ -175,6 +177,49 @@ class Lake:
             region=iam.region,
             account_id=iam.account_id,
             lake_root=self.root,
+        )
+
+    @property
+    def objects_root(self) -> Path | None:
+        """The local backend's folder (objects/<bucket>/<key>), or None when objects live in S3."""
+        from lakeport.storage.local import LocalBackend
+
+        return self.backend.root if isinstance(self.backend, LocalBackend) else None
+
+    @cached_property
+    def warehouse(self) -> Warehouse:
+        from lakeport.warehouse import Warehouse
+
+        iam = self.settings.iam
+        return Warehouse(
+            db=self.db,
+            catalog=self.catalog,
+            iam=self.iam,
+            principal=self.principal,
+            storage=self.settings.storage,
+            objects_root=self.objects_root,
+            bucket=self.settings.storage.default_bucket,
+            region=iam.region,
+            account_id=iam.account_id,
+        )
+
+    @cached_property
+    def jobs(self) -> Jobs:
+        from lakeport.etl import Jobs
+
+        iam = self.settings.iam
+        return Jobs(
+            db=self.db,
+            catalog=self.catalog,
+            warehouse=self.warehouse,
+            storage=self.storage,
+            logs=self.logs,
+            iam=self.iam,
+            principal=self.principal,
+            region=iam.region,
+            account_id=iam.account_id,
+            lake_root=self.root,
+            objects_root=self.objects_root,
         )
 
     def watcher(self) -> ObjectWatcher:

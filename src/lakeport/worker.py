@@ -1,4 +1,4 @@
-"""Worker processes for long work started with ``wait=False``: ``python -m lakeport.worker crawl LAKE NAME RUN ARN``.
+"""Worker processes for long work: ``python -m lakeport.worker crawl|job LAKE NAME RUN ARN``.
 
 A worker opens the lake, acts as the principal that started the work and carries out a run that is already
 recorded as RUNNING; the run's record (state, summary, error, log stream) is the only output.
@@ -13,13 +13,18 @@ from lakeport.lake import Lake
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 5 or argv[0] != "crawl":
-        print("usage: python -m lakeport.worker crawl LAKE CRAWLER RUN_ID PRINCIPAL_ARN", file=sys.stderr)
+    if len(argv) != 5 or argv[0] not in ("crawl", "job"):
+        print("usage: python -m lakeport.worker crawl|job LAKE NAME RUN_ID PRINCIPAL_ARN", file=sys.stderr)
         return 2
-    _, root, name, run_id, arn = argv
+    kind, root, name, run_id, arn = argv
     with Lake.open(root) as lake:
-        crawlers = lake.as_principal(Principal(arn=arn, name=arn.rsplit("/", 1)[-1])).crawlers
-        crawlers.execute_run(crawlers.get_crawler(name).definition, run_id)
+        acting = lake.as_principal(Principal(arn=arn, name=arn.rsplit("/", 1)[-1]))
+        if kind == "crawl":
+            crawlers = acting.crawlers
+            crawlers.execute_run(crawlers.get_crawler(name).definition, run_id)
+        else:
+            run = acting.jobs.execute_run(name, run_id)
+            return 0 if run.state == "SUCCEEDED" else 1
     return 0
 
 

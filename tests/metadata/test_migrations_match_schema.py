@@ -20,6 +20,7 @@ from sqlalchemy import inspect
 # Import every module that registers tables on metadata_obj, so the comparison sees all of them.
 import lakeport.catalog.schema
 import lakeport.crawler.schema
+import lakeport.etl.schema
 import lakeport.observe.schema
 import lakeport.storage.events
 from lakeport.metadata import HEAD_REVISION, MetadataDB
@@ -28,6 +29,7 @@ from lakeport.metadata.schema import metadata_obj
 REGISTERING_MODULES = (
     lakeport.catalog.schema,
     lakeport.crawler.schema,
+    lakeport.etl.schema,
     lakeport.observe.schema,
     lakeport.storage.events,
 )

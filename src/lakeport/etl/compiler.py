@@ -1,0 +1,272 @@
+"""Compiling a job's DAG to DuckDB SQL: one statement per node, run by DuckDB as one plan per sink.
+
+Sources are read once into temporary tables (so every row is counted and every bad record is known before
+anything is written); transforms are views over their inputs, which DuckDB inlines, so a sink's query is
+planned and executed as a whole, streaming, in parallel and out of core — no Python touches the rows.
+``lakeport jobs script`` prints exactly these statements.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from lakeport.catalog.types import parse_type, to_duckdb
+from lakeport.etl.nodes import (
+    Aggregate,
+    ApplyMapping,
+    Derive,
+    DropDuplicates,
+    DropFields,
+    FillMissing,
+    Filter,
+    Join,
+    Node,
+    NodeError,
+    SelectFields,
+    Sink,
+    Source,
+    Sql,
+    Union,
+)
+from lakeport.etl.sql import ident, literal, string_list
+
+if TYPE_CHECKING:
+    import duckdb
+
+REJECTS_PREFIX = "lakeport_rejects_"
+
+
+@dataclass(frozen=True)
+class SourceFiles:
+    """What a source node reads in this run: local file paths and how to parse them."""
+
+    node: str
+    files: list[str]
+    format: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+    columns: Mapping[str, str] = field(default_factory=dict)  # declared Hive types
+    bytes: int = 0
+
+
+def _duck(kind: str) -> str:
+    return to_duckdb(parse_type(kind))
+
+
+class Compiler:
+    """Turns nodes into DuckDB statements, checking column names against what each input really has."""
+
+    def __init__(self, job: str, con: duckdb.DuckDBPyConnection, *, track_rejects: bool = True) -> None:
+        self.job = job
+        self.con = con
+        self.track_rejects = track_rejects
+        self.statements: list[str] = []
+
+    def columns(self, node_id: str) -> list[str]:
+        return [row[0] for row in self.con.execute(f"DESCRIBE {ident(node_id)}").fetchall()]
+
+    def _need(self, node: Node, fld: str, wanted: Sequence[str], available: Sequence[str]) -> None:
+        known = {c.lower() for c in available}
+        for name in wanted:
+            if name.lower() not in known:
+                raise NodeError(
+                    f"job {self.job}, node {node.id}, field '{fld}': no column {name!r} in its input",
+                    hint=f"the input's columns: {', '.join(available)}",
+                )
+
+    def run(self, statement: str) -> None:
+        self.statements.append(statement.strip() + ";")
+        self.con.execute(statement)
+
+    # ---- sources
+
+    def source(self, node: Source, files: SourceFiles) -> None:
+        if not files.files:
+            raise NodeError(
+                f"job {self.job}, node {node.id}: no files to read at {node.path or node.table}",
+                hint="check the path, or bookmarks: every file may have been processed already",
+                code="NoDataException",
+            )
+        self.run(f"CREATE OR REPLACE TEMP TABLE {ident(node.id)} AS {self.read_sql(node, files)}")
+
+    def read_sql(self, node: Source, files: SourceFiles) -> str:
+        paths = string_list(files.files)
+        options = files.options
+        if files.format == "parquet":
+            select = f"SELECT * FROM read_parquet({paths}, union_by_name = true)"
+            return self._cast(select, files.columns)
+        if files.format == "json":
+            args = [paths, "format = 'auto'"]
+            if files.columns:
+                names = self._json_columns(paths)
+                typed = ", ".join(
+                    f"{literal(n)}: {literal(_duck(files.columns[n]) if n in files.columns else 'JSON')}" for n in names
+                )
+                args.append(f"columns = {{{typed}}}")
+            return f"SELECT * FROM read_json({', '.join(args)})"
+        header = bool(options.get("header", True))
+        args = [paths, f"header = {literal(header)}"]
+        for key, name in (("delimiter", "delim"), ("quote", "quote"), ("escape", "escape")):
+            if key in options:
+                args.append(f"{name} = {literal(str(options[key]))}")
+        if "null" in options:
+            nulls = options["null"] if isinstance(options["null"], list) else [options["null"]]
+            args.append(f"nullstr = {string_list([str(n) for n in nulls])}")
+        if "timestamp_format" in options:
+            args.append(f"timestampformat = {literal(str(options['timestamp_format']))}")
+        if "date_format" in options:
+            args.append(f"dateformat = {literal(str(options['date_format']))}")
+        names = self._csv_columns(args)
+        declared = {k.lower(): v for k, v in files.columns.items()}
+        typed = ", ".join(
+            f"{literal(n)}: {literal(_duck(declared[n.lower()]) if n.lower() in declared else 'VARCHAR')}"
+            for n in names
+        )
+        args.append(f"columns = {{{typed}}}")
+        if self.track_rejects:
+            args += [
+                "store_rejects = true",
+                f"rejects_table = {literal(REJECTS_PREFIX + node.id)}",
+                f"rejects_scan = {literal(REJECTS_PREFIX + node.id + '_scan')}",
+            ]
+        return f"SELECT * FROM read_csv({', '.join(args)})"
+
+    def _csv_columns(self, args: list[str]) -> list[str]:
+        sniff = [*args, "all_varchar = true"]
+        rows = self.con.execute(f"DESCRIBE SELECT * FROM read_csv({', '.join(sniff)}) LIMIT 0").fetchall()
+        return [r[0] for r in rows]
+
+    def _json_columns(self, paths: str) -> list[str]:
+        rows = self.con.execute(f"DESCRIBE SELECT * FROM read_json({paths}, format = 'auto') LIMIT 0").fetchall()
+        return [r[0] for r in rows]
+
+    @staticmethod
+    def _cast(select: str, columns: Mapping[str, str]) -> str:
+        if not columns:
+            return select
+        casts = ", ".join(f"CAST({ident(n)} AS {_duck(t)}) AS {ident(n)}" for n, t in columns.items())
+        return f"SELECT * REPLACE ({casts}) FROM ({select})"
+
+    # ---- transforms
+
+    def transform(self, node: Node) -> None:
+        builders: dict[type[Node], Callable[[Any], str]] = {
+            ApplyMapping: self._apply_mapping,
+            SelectFields: self._select,
+            DropFields: self._drop,
+            Filter: self._filter,
+            Derive: self._derive,
+            Join: self._join,
+            Union: self._union,
+            Aggregate: self._aggregate,
+            DropDuplicates: self._distinct,
+            FillMissing: self._fill,
+            Sql: self._sql,
+            Sink: self._sink,
+        }
+        build = builders.get(type(node))
+        if build is None:
+            raise NodeError(f"job {self.job}, node {node.id}: {node.type} nodes are not compiled here")
+        self.run(f"CREATE OR REPLACE TEMP VIEW {ident(node.id)} AS {build(node)}")
+
+    def _apply_mapping(self, node: ApplyMapping) -> str:
+        (source,) = node.inputs
+        self._need(node, "mappings", [m.source for m in node.mappings], self.columns(source))
+        parts = ", ".join(f"CAST({ident(m.source)} AS {_duck(m.type)}) AS {ident(m.target)}" for m in node.mappings)
+        return f"SELECT {parts} FROM {ident(source)}"
+
+    def _select(self, node: SelectFields) -> str:
+        (source,) = node.inputs
+        self._need(node, "fields", node.fields, self.columns(source))
+        return f"SELECT {', '.join(ident(f) for f in node.fields)} FROM {ident(source)}"
+
+    def _drop(self, node: DropFields) -> str:
+        (source,) = node.inputs
+        self._need(node, "fields", node.fields, self.columns(source))
+        return f"SELECT * EXCLUDE ({', '.join(ident(f) for f in node.fields)}) FROM {ident(source)}"
+
+    def _filter(self, node: Filter) -> str:
+        (source,) = node.inputs
+        return f"SELECT * FROM {ident(source)} WHERE ({node.condition})"
+
+    def _derive(self, node: Derive) -> str:
+        (source,) = node.inputs
+        existing = {c.lower() for c in self.columns(source)}
+        replaced = [f"({expr}) AS {ident(name)}" for name, expr in node.columns.items() if name.lower() in existing]
+        added = [f"({expr}) AS {ident(name)}" for name, expr in node.columns.items() if name.lower() not in existing]
+        star = f"* REPLACE ({', '.join(replaced)})" if replaced else "*"
+        return f"SELECT {', '.join([star, *added])} FROM {ident(source)}"
+
+    def _join(self, node: Join) -> str:
+        left, right = node.inputs
+        left_cols, right_cols = self.columns(left), self.columns(right)
+        self._need(node, "on", [lk for lk, _ in node.on], left_cols)
+        self._need(node, "on", [rk for _, rk in node.on], right_cols)
+        condition = " AND ".join(f"l.{ident(lk)} = r.{ident(rk)}" for lk, rk in node.on)
+        if node.how in ("semi", "anti"):
+            return f"SELECT l.* FROM {ident(left)} AS l {node.how.upper()} JOIN {ident(right)} AS r ON {condition}"
+        right_keys = {rk.lower() for _, rk in node.on} if node.drop_duplicate_keys else set()
+        prefix = node.right_prefix or f"{right}_"
+        taken = {c.lower() for c in left_cols}
+        picks: list[str] = []
+        if node.drop_duplicate_keys and node.how in ("right", "full"):
+            # the left key is NULL on rows only the right side has: take the key from whichever side has it
+            coalesced = {lk.lower(): rk for lk, rk in node.on}
+            picks += [
+                f"COALESCE(l.{ident(c)}, r.{ident(coalesced[c.lower()])}) AS {ident(c)}"
+                if c.lower() in coalesced
+                else f"l.{ident(c)}"
+                for c in left_cols
+            ]
+        else:
+            picks.append("l.*")
+        for column in right_cols:
+            if column.lower() in right_keys:
+                continue
+            name = column if column.lower() not in taken else prefix + column
+            taken.add(name.lower())
+            picks.append(f"r.{ident(column)}" + (f" AS {ident(name)}" if name != column else ""))
+        kind = {"inner": "INNER", "left": "LEFT", "right": "RIGHT", "full": "FULL OUTER"}[node.how]
+        return f"SELECT {', '.join(picks)} FROM {ident(left)} AS l {kind} JOIN {ident(right)} AS r ON {condition}"
+
+    def _union(self, node: Union) -> str:
+        glue = " UNION BY NAME " if node.by_name else " UNION "
+        if not node.distinct:
+            glue = glue.replace("UNION", "UNION ALL")
+        return glue.join(f"SELECT * FROM {ident(i)}" for i in node.inputs)
+
+    def _aggregate(self, node: Aggregate) -> str:
+        (source,) = node.inputs
+        self._need(node, "group_by", node.group_by, self.columns(source))
+        keys = [ident(k) for k in node.group_by]
+        aggs = [f"{expr} AS {ident(name)}" for name, expr in node.aggregations.items()]
+        group = f" GROUP BY {', '.join(keys)}" if keys else ""
+        return f"SELECT {', '.join([*keys, *aggs])} FROM {ident(source)}{group}"
+
+    def _distinct(self, node: DropDuplicates) -> str:
+        (source,) = node.inputs
+        columns = self.columns(source)
+        if not node.keys:
+            return f"SELECT DISTINCT * FROM {ident(source)}"
+        self._need(node, "keys", node.keys, columns)
+        order = ", ".join(f"{ident(c)} NULLS LAST" for c in columns)
+        partition = ", ".join(ident(k) for k in node.keys)
+        return (
+            f"SELECT * FROM {ident(source)} QUALIFY row_number() OVER (PARTITION BY {partition} ORDER BY {order}) = 1"
+        )
+
+    def _fill(self, node: FillMissing) -> str:
+        (source,) = node.inputs
+        self._need(node, "values", list(node.values), self.columns(source))
+        parts = ", ".join(f"COALESCE({ident(c)}, {literal(v)}) AS {ident(c)}" for c, v in node.values.items())
+        return f"SELECT * REPLACE ({parts}) FROM {ident(source)}"
+
+    def _sql(self, node: Sql) -> str:
+        return f"({node.query.strip().rstrip(';')})"
+
+    def _sink(self, node: Sink) -> str:
+        (source,) = node.inputs
+        self._need(node, "partition_by", node.partition_by, self.columns(source))
+        self._need(node, "keys", node.keys, self.columns(source))
+        return f"SELECT * FROM {ident(source)}"

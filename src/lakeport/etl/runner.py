@@ -1,0 +1,586 @@
+"""Carrying out one job run on DuckDB: find the input files, read them, transform, write, commit.
+
+The phases, in order, each logged to the run's stream:
+
+1. settle bookmarks (pending entries of committed runs become processed) and list each source's objects,
+   leaving out processed ones when bookmarks are on;
+2. read each source once into DuckDB (declared types; rows that do not parse or fit are bad records, handled
+   by the job's policy: fail with file, line, column and value; drop and count; or quarantine);
+3. for each sink: plan the table's schema, write Parquet files with one DuckDB ``COPY`` into the table's
+   ``data/`` folder, flush them to disk, and make them visible with ONE Iceberg commit carrying the run id.
+
+``LAKEPORT_FAILPOINT=<phase>`` kills the process at a phase (``files-written``, ``files-synced``,
+``before-commit``, ``after-commit``): the crash tests use it to prove each phase leaves a whole snapshot.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import resource
+import shutil
+import signal
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lakeport.catalog.names import split_table_name
+from lakeport.crawler.targets import hidden
+from lakeport.errors import InvalidInput
+from lakeport.etl.bookmarks import Bookmarks
+from lakeport.etl.compiler import REJECTS_PREFIX, Compiler, SourceFiles
+from lakeport.etl.definition import JobDefinition
+from lakeport.etl.nodes import Sink, Source
+from lakeport.etl.sql import ident, literal, string_list
+from lakeport.warehouse.warehouse import fsync_files
+
+if TYPE_CHECKING:
+    import duckdb
+    import pyarrow as pa
+
+    from lakeport.catalog import Catalog
+    from lakeport.observe import LogStore
+    from lakeport.storage import Storage
+    from lakeport.storage.objects import ObjectInfo
+    from lakeport.warehouse import Warehouse
+
+FAILPOINT_ENV = "LAKEPORT_FAILPOINT"
+
+
+class BadRecords(InvalidInput):
+    default_code = "BadRecordsException"
+
+
+def failpoint(phase: str) -> None:
+    if os.environ.get(FAILPOINT_ENV) == phase:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+@dataclass
+class Metrics:
+    sources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sinks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rows_dropped: int = 0
+    rows_quarantined: int = 0
+    quarantine: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        rows_read = sum(s["rows_read"] for s in self.sources.values())
+        return {
+            "sources": self.sources,
+            "sinks": self.sinks,
+            "rows_read": rows_read,
+            "rows_accepted": sum(s["rows_accepted"] for s in self.sources.values()),
+            "rows_written": sum(s["rows_written"] for s in self.sinks.values()),
+            "rows_dropped": self.rows_dropped,
+            "rows_quarantined": self.rows_quarantined,
+            "bytes_read": sum(s["bytes"] for s in self.sources.values()),
+            "files_written": sum(s["files_written"] for s in self.sinks.values()),
+            "bytes_written": sum(s["bytes_written"] for s in self.sinks.values()),
+            "quarantine": self.quarantine,
+            "peak_memory_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        }
+
+
+@dataclass
+class RunEnvironment:
+    """The services a run uses (given by the jobs service)."""
+
+    storage: Storage
+    catalog: Catalog
+    warehouse: Warehouse
+    logs: LogStore
+    db: Any
+    work_dir: Path  # scratch space (DuckDB spills, downloaded S3 objects)
+    objects_root: Path | None  # the local backend's folder, or None on S3
+    threads: int = 0
+
+
+class JobRunner:
+    def __init__(
+        self,
+        env: RunEnvironment,
+        definition: JobDefinition,
+        run_id: str,
+        *,
+        arguments: Mapping[str, str] | None = None,
+        bookmark_option: str = "",
+        attempt: int = 1,
+        log: Callable[[str, str], None] | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> None:
+        self.env = env
+        self.definition, self.nodes = definition.resolved(arguments)
+        self.run_id = run_id
+        self.attempt = attempt
+        option = bookmark_option or ("enable" if definition.bookmarks else "disable")
+        if option not in ("enable", "disable", "pause"):
+            raise InvalidInput(f"bookmark option {option!r} is not one of enable, disable, pause")
+        self.bookmark_option = option
+        self.bookmarks = Bookmarks(env.db, definition.name)
+        self.metrics = Metrics()
+        self._log = log or (lambda level, message: None)
+        self._progress = progress or (lambda message: None)
+        self._consumed: list[ObjectInfo] = []
+        self._local_to_uri: dict[str, str] = {}
+        self.con: duckdb.DuckDBPyConnection | None = None
+        self.compiler: Compiler | None = None
+
+    def log(self, message: str, level: str = "INFO") -> None:
+        self._log(level, message)
+
+    # ---- the whole run
+
+    def execute(self) -> dict[str, Any]:
+        started = time.monotonic()
+        try:
+            self._prepare()
+            if self.definition.kind == "python":
+                self._python()
+            else:
+                self._dag()
+        finally:
+            if self.con is not None:
+                self.con.close()
+        metrics = self.metrics.to_dict()
+        metrics["seconds"] = round(time.monotonic() - started, 3)
+        return metrics
+
+    def _prepare(self) -> None:
+        import duckdb
+
+        if self.bookmark_option != "disable":
+            committed = self._committed_run_ids()
+            kept, dropped = self.bookmarks.settle(committed)
+            if kept or dropped:
+                self.log(f"bookmark: {kept} objects of committed runs kept, {dropped} of uncommitted runs forgotten")
+        spill = self.env.work_dir / "duckdb"
+        spill.mkdir(parents=True, exist_ok=True)
+        config: dict[str, Any] = {"temp_directory": str(spill), "preserve_insertion_order": False}
+        if self.definition.memory_limit:
+            config["memory_limit"] = self.definition.memory_limit
+        if self.env.threads:
+            config["threads"] = self.env.threads
+        self.con = duckdb.connect(config=config)
+        self.compiler = Compiler(self.definition.name, self.con, track_rejects=True)
+
+    def _committed_run_ids(self) -> set[str]:
+        """Run ids recorded in the snapshots of the tables this job writes."""
+        ids: set[str] = set()
+        for node in self.nodes:
+            if isinstance(node, Sink):
+                database, table = split_table_name(node.table)
+                if self.env.warehouse.load(database, table) is None:
+                    continue
+                for snapshot in self.env.warehouse.history(database, table):
+                    run = snapshot.summary.get("lakeport.run-id")
+                    if run:
+                        ids.add(run)
+        return ids
+
+    def _dag(self) -> None:
+        assert self.compiler is not None
+        ordered = self.definition.order_nodes(self.nodes)
+        for node in ordered:
+            if isinstance(node, Source):
+                self.read_source(node)
+            else:
+                self.compiler.transform(node)
+        sinks = [n for n in ordered if isinstance(n, Sink)]
+        if self._consumed and self.bookmark_option == "enable":
+            self.bookmarks.record_pending(self.run_id, self._consumed)
+        for sink in sinks:
+            self.write_sink(sink)
+
+    # ---- sources
+
+    def read_source(self, node: Source) -> None:
+        assert self.compiler is not None
+        assert self.con is not None
+        files = self._source_files(node)
+        self._progress(f"reading {node.id}: {len(files.files)} files")
+        self.log(f"source {node.id}: {len(files.files)} files, {files.bytes} bytes ({files.format})")
+        self.compiler.source(node, files)
+        accepted = int(self.con.execute(f"SELECT count(*) FROM {ident(node.id)}").fetchone()[0])  # type: ignore[index]
+        rejected = self._rejects(node, files) if files.format == "csv" else 0
+        self.metrics.sources[node.id] = {
+            "files": len(files.files),
+            "bytes": files.bytes,
+            "rows_read": accepted + rejected,
+            "rows_accepted": accepted,
+            "rows_rejected": rejected,
+        }
+
+    def _source_files(self, node: Source) -> SourceFiles:
+        if node.table:
+            return self._table_files(node)
+        bucket, key = _split_uri(node.path)
+        objects = self._list(bucket, key)
+        if node.bookmark and self.bookmark_option != "disable":
+            seen = self.bookmarks.processed()
+            before = len(objects)
+            objects = [o for o in objects if (o.bucket, o.key, o.etag) not in seen]
+            if before != len(objects):
+                self.log(f"source {node.id}: bookmark skips {before - len(objects)} processed objects")
+            self._consumed += objects
+        paths = [self._local(o) for o in objects]
+        return SourceFiles(node.id, paths, node.format, node.options, node.columns, sum(o.size for o in objects))
+
+    def _list(self, bucket: str, key: str) -> list[ObjectInfo]:
+        storage = self.env.storage
+        if key and not key.endswith("/") and storage.object_exists(bucket, key):
+            return [storage.head_object(bucket, key)]
+        prefix = key if not key or key.endswith("/") else key + "/"
+        return [
+            info
+            for info in storage.iter_objects(bucket, prefix=prefix)
+            if not hidden(info.key[len(prefix) :]) and info.size > 0
+        ]
+
+    def _local(self, info: ObjectInfo) -> str:
+        """A path DuckDB can read for an object: the file itself on a local lake, a downloaded copy on S3."""
+        if self.env.objects_root is not None:
+            path = str(self.env.objects_root / info.bucket / info.key)
+        else:
+            target = self.env.work_dir / "objects" / info.bucket / info.key
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self.env.storage.download_file(info.bucket, info.key, target)
+            path = str(target)
+        self._local_to_uri[path] = info.uri
+        return path
+
+    def _table_files(self, node: Source) -> SourceFiles:
+        database, table = split_table_name(node.table)
+        found = self.env.catalog.get_table(database, table)
+        if found.table_type == "ICEBERG":
+            files = self.env.warehouse.data_files(database, table)
+            return SourceFiles(
+                node.id, files, "parquet", {}, node.columns, sum(os.path.getsize(f) for f in files if os.path.exists(f))
+            )
+        bucket, key = _split_uri(found.location)
+        objects = self._list(bucket, key)
+        fmt = found.format
+        options: dict[str, Any] = {"header": fmt.header}
+        if fmt.delimiter:
+            options["delimiter"] = fmt.delimiter
+        if fmt.quote:
+            options["quote"] = fmt.quote
+        if fmt.escape:
+            options["escape"] = fmt.escape
+        declared = {c.name: c.type for c in found.columns} | dict(node.columns)
+        kind = fmt.classification if fmt.classification in ("csv", "json", "parquet") else "parquet"
+        return SourceFiles(
+            node.id,
+            [self._local(o) for o in objects],
+            kind,
+            options | dict(node.options),
+            declared,
+            sum(o.size for o in objects),
+        )
+
+    def _rejects(self, node: Source, files: SourceFiles) -> int:
+        assert self.con is not None
+        table, scan = ident(REJECTS_PREFIX + node.id), ident(REJECTS_PREFIX + node.id + "_scan")
+        rows = self.con.execute(
+            f"SELECT s.file_path, e.line, e.column_name, e.error_type, e.csv_line, e.error_message "
+            f"FROM {table} e JOIN {scan} s USING (scan_id, file_id) ORDER BY s.file_path, e.line"
+        ).fetchall()
+        if not rows:
+            return 0
+        lines = {(r[0], r[1]) for r in rows}
+        first = rows[0]
+        where = f"{self._local_to_uri.get(first[0], first[0])}, line {first[1]}"
+        policy = self.definition.bad_records
+        if policy == "fail":
+            raise BadRecords(
+                f"job {self.definition.name}, source {node.id}: bad record in {where}, column {first[2]}: "
+                f"{first[5]} ({len(lines)} bad rows in all)",
+                hint="fix the file, or set bad_records: drop | quarantine in the job",
+            )
+        if policy == "quarantine":
+            self._quarantine(node, table, scan)
+            self.metrics.rows_quarantined += len(lines)
+        else:
+            self.metrics.rows_dropped += len(lines)
+        self.log(f"source {node.id}: {len(lines)} bad rows {policy}ped; first at {where}: {first[5]}", "WARN")
+        return len(lines)
+
+    def _quarantine(self, node: Source, table: str, scan: str) -> None:
+        assert self.con is not None
+        key = f"warehouse/_quarantine/{self.definition.name}/{self.run_id}/{node.id}.csv"
+        bucket = self.env.warehouse.bucket
+        target = self.env.work_dir / "quarantine" / f"{node.id}.csv"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        uris = (
+            ", ".join(f"WHEN {literal(p)} THEN {literal(u)}" for p, u in self._local_to_uri.items())
+            or "WHEN NULL THEN NULL"
+        )
+        self.con.execute(
+            f"COPY (SELECT CASE s.file_path {uris} ELSE s.file_path END AS file, e.line, e.column_name AS column, "
+            f"e.error_type, e.error_message, e.csv_line AS record FROM {table} e JOIN {scan} s USING (scan_id, file_id) "
+            f"ORDER BY file, e.line) TO {literal(str(target))} (FORMAT csv, HEADER true)"
+        )
+        self.env.storage.upload_file(target, bucket, key)
+        self.metrics.quarantine.append(f"s3://{bucket}/{key}")
+
+    # ---- sinks
+
+    def write_sink(self, node: Sink) -> None:
+        assert self.con is not None
+        assert self.compiler is not None
+        database, table = split_table_name(node.table)
+        warehouse = self.env.warehouse
+        self._progress(f"writing {node.table}")
+        incoming = _arrow_schema(self.con, node.id)
+        target = warehouse.target_schema(database, table, incoming)
+        source = ident(node.id)
+        expected: int | str | None = "any"
+        mode = {"append": "append", "overwrite": "overwrite", "overwrite_partitions": "overwrite_partitions"}.get(
+            node.mode, "replace"
+        )
+        if node.mode == "merge":
+            current = warehouse.load(database, table)
+            snapshot = current.current_snapshot() if current is not None else None
+            expected = snapshot.snapshot_id if snapshot is not None else None
+            old = warehouse.data_files(database, table) if snapshot is not None else []
+            if old:
+                keys = ", ".join(ident(k) for k in node.keys)
+                merged = (
+                    f"(SELECT * FROM (SELECT * FROM read_parquet({string_list(old)}, union_by_name = true)) AS o "
+                    f"ANTI JOIN {source} AS n USING ({keys}) UNION ALL BY NAME SELECT * FROM {source})"
+                )
+                source = merged
+        incoming_names = {f.name.lower() for f in incoming}
+        from lakeport.catalog.types import from_arrow, to_duckdb
+
+        columns = [
+            (
+                f"CAST({ident(f.name)} AS {to_duckdb(from_arrow(f.type))})"
+                if f.name.lower() in incoming_names
+                else f"CAST(NULL AS {to_duckdb(from_arrow(f.type))})"
+            )
+            + f" AS {ident(f.name)}"
+            for f in target
+        ]
+        query = f"SELECT {', '.join(columns)} FROM {source}"
+        out_dir = (
+            warehouse.data_dir(database, table) / f"run-{self.run_id}-{node.id}"
+            if self.env.objects_root
+            else self.env.work_dir / "out" / node.id
+        )
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        options = [
+            "FORMAT parquet",
+            f"COMPRESSION {literal(node.compression)}",
+            f"FILE_SIZE_BYTES '{node.target_file_size_mb}MB'",
+        ]
+        if node.partition_by:
+            options += [
+                f"PARTITION_BY ({', '.join(ident(p) for p in node.partition_by)})",
+                "WRITE_PARTITION_COLUMNS true",
+            ]
+        started = time.monotonic()
+        statement = f"COPY ({query}) TO {literal(str(out_dir))} ({', '.join(options)})"
+        self.compiler.statements.append(statement + ";")
+        self.con.execute(statement)
+        files = sorted(str(p) for p in out_dir.rglob("*.parquet")) if out_dir.exists() else []
+        failpoint("files-written")
+        fsync_files(files)
+        failpoint("files-synced")
+        if self.env.objects_root is None:
+            files = self._upload(database, table, out_dir, files)
+        replace_values: list[dict[str, Any]] = []
+        if node.mode == "overwrite_partitions":
+            keys = ", ".join(ident(p) for p in node.partition_by)
+            rows = self.con.execute(f"SELECT DISTINCT {keys} FROM {ident(node.id)}").fetchall()
+            replace_values = [dict(zip(node.partition_by, r, strict=True)) for r in rows]
+        properties = {
+            "lakeport.job": self.definition.name,
+            "lakeport.run-id": self.run_id,
+            "lakeport.attempt": str(self.attempt),
+        }
+        failpoint("before-commit")
+        result = warehouse.commit(
+            database,
+            table,
+            files=files,
+            schema=target,
+            mode=mode,
+            partition_by=node.partition_by,
+            properties=properties,
+            replace_values=replace_values,
+            expected_snapshot=expected,
+        )
+        failpoint("after-commit")
+        self.metrics.sinks[node.id] = {
+            "table": f"{database}.{table}",
+            "mode": node.mode,
+            "snapshot_id": result.snapshot_id,
+            "rows_written": result.rows_added,
+            "files_written": result.files_added,
+            "bytes_written": result.bytes_added,
+            "seconds": round(time.monotonic() - started, 3),
+        }
+        self.log(
+            f"sink {node.id}: {result.rows_added} rows in {result.files_added} files committed to "
+            f"{database}.{table} as snapshot {result.snapshot_id} ({node.mode})"
+        )
+
+    def _upload(self, database: str, table: str, out_dir: Path, files: Sequence[str]) -> list[str]:
+        uploaded = []
+        base = f"warehouse/{database}/{table}/data/run-{self.run_id}/"
+        for path in files:
+            key = base + str(Path(path).relative_to(out_dir))
+            self.env.storage.upload_file(Path(path), self.env.warehouse.bucket, key)
+            uploaded.append(f"s3://{self.env.warehouse.bucket}/{key}")
+        return uploaded
+
+    # ---- python jobs
+
+    def _python(self) -> None:
+        import importlib.util
+
+        path = Path(self.definition.script)
+        spec = importlib.util.spec_from_file_location(f"lakeport_job_{self.definition.name.replace('-', '_')}", path)
+        if spec is None or spec.loader is None:
+            raise InvalidInput(f"job {self.definition.name}: cannot load script {path}")
+        module = importlib.util.module_from_spec(spec)
+        with self._captured_output():
+            spec.loader.exec_module(module)
+            entry = getattr(module, self.definition.entry, None)
+            if not callable(entry):
+                raise InvalidInput(f"job {self.definition.name}: {path} has no function {self.definition.entry}(ctx)")
+            entry(JobContext(self))
+        if self._consumed and self.bookmark_option == "enable":
+            self.bookmarks.record_pending(self.run_id, self._consumed)
+
+    @contextlib.contextmanager
+    def _captured_output(self) -> Iterator[None]:
+        runner = self
+
+        class _Lines(io.TextIOBase):
+            def __init__(self, level: str) -> None:
+                self.level = level
+                self.buffer = ""
+
+            def write(self, text: str) -> int:
+                self.buffer += text
+                while "\n" in self.buffer:
+                    line, self.buffer = self.buffer.split("\n", 1)
+                    runner.log(line, self.level)
+                return len(text)
+
+        out, err = _Lines("INFO"), _Lines("ERROR")
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            yield
+        for stream in (out, err):
+            if stream.buffer:
+                runner.log(stream.buffer, stream.level)
+
+
+class JobContext:
+    """What a Python job's function receives (Glue's ``GlueContext`` + ``getResolvedOptions``, simplified)."""
+
+    def __init__(self, runner: JobRunner) -> None:
+        self._runner = runner
+        self.args: dict[str, str] = dict(runner.definition.parameters)
+        self.run_id = runner.run_id
+        self._count = 0
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        assert self._runner.con is not None
+        return self._runner.con
+
+    def read(
+        self,
+        path: str = "",
+        *,
+        table: str = "",
+        format: str = "csv",
+        options: Mapping[str, Any] | None = None,
+        columns: Mapping[str, str] | None = None,
+        name: str | None = None,
+    ) -> str:
+        """Read staging files (or a catalog table) once; returns the name to use in ``sql``."""
+        self._count += 1
+        node = Source(
+            id=name or f"source_{self._count}",
+            path=path,
+            table=table,
+            format=format,
+            options=dict(options or {}),
+            columns=dict(columns or {}),
+        )
+        node.check(self._runner.definition.name)
+        self._runner.read_source(node)
+        return node.id
+
+    def sql(self, query: str, *, name: str | None = None) -> str:
+        """A view over earlier names; returns its name."""
+        self._count += 1
+        view = name or f"view_{self._count}"
+        assert self._runner.compiler is not None
+        self._runner.compiler.run(f"CREATE OR REPLACE TEMP VIEW {ident(view)} AS {query}")
+        return view
+
+    def write(
+        self,
+        source: str,
+        table: str,
+        *,
+        mode: str = "append",
+        partition_by: Sequence[str] = (),
+        keys: Sequence[str] = (),
+        compression: str = "snappy",
+    ) -> dict[str, Any]:
+        """Write a name (from ``read``/``sql``) to a warehouse table in one commit; returns the sink's metrics."""
+        self._count += 1
+        sink = Sink(
+            id=f"sink_{self._count}",
+            inputs=(source,),
+            table=table,
+            mode=mode,
+            partition_by=tuple(partition_by),
+            keys=tuple(keys),
+            compression=compression,
+        )
+        sink.check(self._runner.definition.name)
+        assert self._runner.compiler is not None
+        self._runner.compiler.transform(sink)
+        if self._runner._consumed and self._runner.bookmark_option == "enable":
+            self._runner.bookmarks.record_pending(self._runner.run_id, self._runner._consumed)
+            self._runner._consumed = []
+        self._runner.write_sink(sink)
+        return dict(self._runner.metrics.sinks[sink.id])
+
+    def log(self, message: str) -> None:
+        self._runner.log(message)
+
+
+def _split_uri(uri: str) -> tuple[str, str]:
+    if not uri.startswith("s3://"):
+        raise InvalidInput(f"{uri!r} is not an s3://bucket/key path")
+    bucket, _, key = uri[5:].partition("/")
+    return bucket, key
+
+
+def _arrow_schema(con: duckdb.DuckDBPyConnection, view: str) -> pa.Schema:
+    """The view's columns as Arrow types, canonicalized through the Hive type system (what Iceberg stores)."""
+    import pyarrow as pa
+
+    from lakeport.catalog.types import from_arrow, to_arrow
+
+    raw = con.sql(f"SELECT * FROM {ident(view)} LIMIT 0").arrow().schema
+    return pa.schema([pa.field(f.name, to_arrow(from_arrow(f.type))) for f in raw])
+
+
+def temp_work_dir(root: Path, run_id: str) -> Path:
+    path = root / ".lakeport" / "work" / run_id
+    path.mkdir(parents=True, exist_ok=True)
+    return path
