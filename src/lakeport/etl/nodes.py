@@ -264,10 +264,10 @@ def _strings(job: str, node: str, fld: str, value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
-def node_from_dict(job: str, data: Mapping[str, Any]) -> Node:
+def node_from_dict(job: str, raw: Mapping[Any, Any]) -> Node:
     """Build and check one node from its JSON/YAML form."""
     # YAML 1.1 reads a bare ``on:`` key as the boolean true: it is the join's ``on``.
-    data = {("on" if k is True else k): v for k, v in data.items()}
+    data: dict[str, Any] = {("on" if k is True else str(k)): v for k, v in raw.items()}
     node_id = data.get("id")
     if not isinstance(node_id, str) or not _ID.match(node_id):
         raise NodeError(f"job {job}: node id {node_id!r} must be a name (letters, digits, _)")
