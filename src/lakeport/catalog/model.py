@@ -47,7 +47,8 @@ _FORMATS: dict[str, tuple[str, str, str]] = {
 }
 OPEN_CSV_SERDE = "org.apache.hadoop.hive.serde2.OpenCSVSerde"
 
-# Table parameters that describe the data rather than the table: refreshing them is not a schema change.
+# Table parameters that describe the data (or where its current snapshot is) rather than the table: refreshing
+# them is not a schema change.
 STATISTICS_PARAMETERS = frozenset(
     {
         "recordCount",
@@ -59,6 +60,10 @@ STATISTICS_PARAMETERS = frozenset(
         "totalSize",
         "transient_lastDdlTime",
         "DEPRECATED_BY_CRAWLER",
+        # an Iceberg table's pointer moves with every commit; its schema is what versions record
+        "metadata_location",
+        "previous_metadata_location",
+        "current-snapshot-id",
     }
 )
 

@@ -20,7 +20,9 @@ from lakeport.cli import (
     events_cmd,
     ingest_cmd,
     init_cmd,
+    jobs_cmd,
     s3_cmd,
+    tables_cmd,
 )
 from lakeport.cli.context import CLIState, OutputFormat, OutputOption, output_of
 from lakeport.cli.output import emit, stderr
@@ -70,6 +72,8 @@ app.add_typer(ingest_cmd.app, name="ingest")
 app.add_typer(catalog_cmd.app, name="catalog")
 app.add_typer(crawler_cmd.app, name="crawler")
 app.add_typer(crawler_cmd.crawl_app)
+app.add_typer(jobs_cmd.app, name="jobs")
+app.add_typer(tables_cmd.app, name="tables")
 
 
 def _wants_json(argv: list[str]) -> bool:

@@ -57,10 +57,13 @@ def _duck(kind: str) -> str:
 class Compiler:
     """Turns nodes into DuckDB statements, checking column names against what each input really has."""
 
-    def __init__(self, job: str, con: duckdb.DuckDBPyConnection, *, track_rejects: bool = True) -> None:
+    def __init__(
+        self, job: str, con: duckdb.DuckDBPyConnection, *, track_rejects: bool = True, lazy: bool = False
+    ) -> None:
         self.job = job
         self.con = con
-        self.track_rejects = track_rejects
+        self.track_rejects = track_rejects and not lazy
+        self.lazy = lazy  # sources as views: nothing is read until asked (the script and preview views)
         self.statements: list[str] = []
 
     def columns(self, node_id: str) -> list[str]:
@@ -88,7 +91,8 @@ class Compiler:
                 hint="check the path, or bookmarks: every file may have been processed already",
                 code="NoDataException",
             )
-        self.run(f"CREATE OR REPLACE TEMP TABLE {ident(node.id)} AS {self.read_sql(node, files)}")
+        kind = "VIEW" if self.lazy else "TABLE"
+        self.run(f"CREATE OR REPLACE TEMP {kind} {ident(node.id)} AS {self.read_sql(node, files)}")
 
     def read_sql(self, node: Source, files: SourceFiles) -> str:
         paths = string_list(files.files)

@@ -452,6 +452,49 @@ class Jobs:
         )
         return self.get_job(name)
 
+    # ---- the script and preview views
+
+    def script(self, name: str, *, arguments: Mapping[str, str] | None = None) -> list[str]:
+        """The DuckDB SQL a run of the job executes (Glue's generated-script view)."""
+        return self._plan(name, arguments)[0]
+
+    def preview(
+        self, name: str, node: str, *, limit: int = 20, arguments: Mapping[str, str] | None = None
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Sample rows of any node (Glue Studio's data preview): (columns, rows)."""
+        _, columns, rows = self._plan(name, arguments, preview=node, limit=limit)
+        return columns, rows
+
+    def _plan(
+        self, name: str, arguments: Mapping[str, str] | None, *, preview: str | None = None, limit: int = 20
+    ) -> tuple[list[str], list[str], list[tuple[Any, ...]]]:
+        from lakeport.etl.runner import JobRunner, RunEnvironment, temp_work_dir
+
+        self._authorize("GetJob", name)
+        job = self.get_job(name)
+        work_dir = temp_work_dir(self.lake_root, f"plan-{uuid.uuid4().hex}")
+        try:
+            runner = JobRunner(
+                RunEnvironment(
+                    storage=self.storage,
+                    catalog=self.catalog,
+                    warehouse=self.warehouse,
+                    logs=self.logs,
+                    db=self.db,
+                    work_dir=work_dir,
+                    objects_root=self.objects_root,
+                ),
+                job.definition,
+                "plan",
+                arguments=arguments,
+                bookmark_option="disable",
+            )
+            return runner.plan(preview=preview, limit=limit)
+        finally:
+            import shutil
+
+            shutil.rmtree(work_dir, ignore_errors=True)
+
     # ---- the worker side
 
     def execute_run(self, name: str, run_id: str) -> JobRun:

@@ -149,6 +149,48 @@ class JobRunner:
         metrics["seconds"] = round(time.monotonic() - started, 3)
         return metrics
 
+    def plan(
+        self, *, preview: str | None = None, limit: int = 20
+    ) -> tuple[list[str], list[str], list[tuple[Any, ...]]]:
+        """Compile without running: (the SQL statements, preview columns, preview rows of node ``preview``).
+
+        Sources are views here, so nothing is read but what the preview's ``LIMIT`` needs; bookmarks are not
+        touched. This is Glue's generated-script view and Glue Studio's data preview.
+        """
+        import duckdb
+
+        self.bookmark_option = "disable"
+        self.con = duckdb.connect()
+        self.compiler = Compiler(self.definition.name, self.con, lazy=True)
+        try:
+            if self.definition.kind != "dag":
+                raise InvalidInput(
+                    f"job {self.definition.name} is a python job: its script is {self.definition.script}"
+                )
+            ordered = self.definition.order_nodes(self.nodes)
+            for node in ordered:
+                if isinstance(node, Source):
+                    self.compiler.source(node, self._source_files(node))
+                else:
+                    self.compiler.transform(node)
+            for node in ordered:
+                if isinstance(node, Sink):
+                    self.compiler.statements.append(
+                        f"COPY (SELECT * FROM {ident(node.id)}) TO '<{node.table} data folder>' (FORMAT parquet, "
+                        f"COMPRESSION {node.compression}); -- then one Iceberg commit ({node.mode})"
+                    )
+            columns: list[str] = []
+            rows: list[tuple[Any, ...]] = []
+            if preview is not None:
+                self.definition.node(preview)
+                cursor = self.con.execute(f"SELECT * FROM {ident(preview)} LIMIT {int(limit)}")
+                columns = [d[0] for d in cursor.description or []]
+                rows = cursor.fetchall()
+            return list(self.compiler.statements), columns, rows
+        finally:
+            self.con.close()
+            self.con = None
+
     def _prepare(self) -> None:
         import duckdb
 
