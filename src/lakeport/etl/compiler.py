@@ -62,8 +62,8 @@ class Compiler:
     ) -> None:
         self.job = job
         self.con = con
-        self.track_rejects = track_rejects and not lazy
-        self.lazy = lazy  # sources as views: nothing is read until asked (the script and preview views)
+        self.track_rejects = track_rejects
+        self.lazy = lazy  # sources as views, read by the plans that use them (else materialized tables)
         self.statements: list[str] = []
 
     def columns(self, node_id: str) -> list[str]:
@@ -101,17 +101,16 @@ class Compiler:
             select = f"SELECT * FROM read_parquet({paths}, union_by_name = true)"
             return self._cast(select, files.columns)
         if files.format == "json":
-            args = [paths, "format = 'auto'"]
-            if files.columns:
-                names = self._json_columns(paths)
-                typed = ", ".join(
-                    f"{literal(n)}: {literal(_duck(files.columns[n]) if n in files.columns else 'JSON')}" for n in names
-                )
-                args.append(f"columns = {{{typed}}}")
-            return f"SELECT * FROM read_json({', '.join(args)})"
-        header = bool(options.get("header", True))
+            select = f"SELECT * FROM read_json({paths}, format = 'auto')"
+            found = {n.lower(): n for n in self._json_columns(paths)}
+            return self._cast(select, {found.get(k.lower(), k): v for k, v in files.columns.items()})
+        from lakeport.etl.nodes import as_bool
+
+        header = as_bool(
+            options.get("header", True), lambda: f"job {self.job}, node {node.id}: option header is true or false"
+        )
         args = [paths, f"header = {literal(header)}"]
-        for key, name in (("delimiter", "delim"), ("quote", "quote"), ("escape", "escape")):
+        for key, name in (("delimiter", "delim"), ("quote", "quote"), ("escape", "escape"), ("encoding", "encoding")):
             if key in options:
                 args.append(f"{name} = {literal(str(options[key]))}")
         if "null" in options:

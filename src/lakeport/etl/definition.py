@@ -49,7 +49,7 @@ class JobDefinition:
     script: str = ""  # python jobs: the module file
     entry: str = "main"  # python jobs: the function called with the context
     description: str = ""
-    parameters: Mapping[str, str] = field(default_factory=dict)
+    parameters: Mapping[str, str | None] = field(default_factory=dict)  # None: required, no default
     bookmarks: bool = False
     bad_records: str = "fail"
     max_retries: int = 0
@@ -88,8 +88,8 @@ class JobDefinition:
         """The nodes with the parameters' default values filled in."""
         return self.nodes_with({})
 
-    def nodes_with(self, arguments: Mapping[str, str]) -> tuple[Node, ...]:
-        values = {**self.parameters, **arguments}
+    def nodes_with(self, arguments: Mapping[str, str | None]) -> tuple[Node, ...]:
+        values = {k: v for k, v in {**self.parameters, **arguments}.items() if v is not None}
         return tuple(node_from_dict(self.name, _fill(spec, values, self.name)) for spec in self.specs)
 
     def check_dag(self, nodes: tuple[Node, ...]) -> None:
@@ -153,6 +153,12 @@ class JobDefinition:
                 hint=f"the job's parameters: {', '.join(sorted(self.parameters)) or 'none'}",
             )
         values = {**self.parameters, **(arguments or {})}
+        missing = sorted(k for k, v in values.items() if v is None)
+        if missing:
+            raise InvalidInput(
+                f"job {self.name}: parameter {missing[0]!r} has no default and no value was given",
+                hint=f"give it: --arg {missing[0]}=VALUE",
+            )
         nodes = self.nodes_with(values)
         for node in nodes:
             leftover = _PLACEHOLDER.search(json.dumps(node_to_dict(node)))
@@ -201,7 +207,8 @@ class JobDefinition:
             script=str(data.get("script") or ""),
             entry=str(data.get("entry") or "main"),
             description=str(data.get("description") or ""),
-            parameters={str(k): str(v) for k, v in parameters.items()},
+            # a parameter without a default (null) is required: every run must give it
+            parameters={str(k): (None if v is None else str(v)) for k, v in parameters.items()},
             bookmarks=bool(data.get("bookmarks", False)),
             bad_records=str(data.get("bad_records") or "fail"),
             max_retries=int(data.get("max_retries", 0)),

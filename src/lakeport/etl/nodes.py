@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -285,6 +285,7 @@ def node_from_dict(job: str, raw: Mapping[Any, Any]) -> Node:
         raise NodeError(
             f"{_where(job, node_id, unknown[0])}: unknown field for a {kind} node", hint=", ".join(sorted(fields_of))
         )
+    defaults = {f.name: f for f in dataclasses.fields(cls)}
     for name in fields_of:
         if name not in data:
             continue
@@ -292,9 +293,12 @@ def node_from_dict(job: str, raw: Mapping[Any, Any]) -> Node:
         if name in ("fields", "group_by", "partition_by", "keys"):
             value = _strings(job, node_id, name, value)
         elif name == "on":
-            value = tuple(_pair(job, node_id, v) for v in (value or ()))
+            pairs = [value] if isinstance(value, str | Mapping) else (value or ())
+            value = tuple(_pair(job, node_id, v) for v in pairs)
         elif name == "mappings":
             value = tuple(_mapping(job, node_id, v) for v in (value or ()))
+        else:
+            value = _typed(job, node_id, name, value, defaults[name])
         values[name] = value
     try:
         node = cls(**values)
@@ -304,6 +308,37 @@ def node_from_dict(job: str, raw: Mapping[Any, Any]) -> Node:
         raise NodeError(f"{_where(job, node_id, 'inputs')}: a {kind} node needs its input(s)")
     node.check(job)
     return node
+
+
+def _typed(job: str, node: str, name: str, value: Any, spec: dataclasses.Field[Any]) -> Any:
+    """``value`` checked (and, for text from ``${…}`` parameters, converted) against the field's kind."""
+    default = spec.default if spec.default is not dataclasses.MISSING else None
+    if spec.default_factory is not dataclasses.MISSING:  # the mappings: columns, options, values, aggregations
+        if not isinstance(value, Mapping):
+            raise NodeError(f"{_where(job, node, name)}: a mapping of names to values is expected, not {value!r}")
+        return {str(k): v for k, v in value.items()}
+    if isinstance(default, bool):
+        return as_bool(value, lambda: f"{_where(job, node, name)}: true or false expected, not {value!r}")
+    if isinstance(default, int):
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise NodeError(f"{_where(job, node, name)}: a whole number is expected, not {value!r}") from None
+    if isinstance(default, str) and not isinstance(value, str):
+        raise NodeError(f"{_where(job, node, name)}: text is expected, not {value!r}")
+    return value
+
+
+def as_bool(value: Any, error: Callable[[], str]) -> bool:
+    """``true``/``false`` (also as text, as ``${…}`` parameters give them)."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "1"):
+        return True
+    if text in ("false", "no", "0"):
+        return False
+    raise NodeError(error())
 
 
 def _pair(job: str, node: str, value: Any) -> tuple[str, str]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import resource
 import shutil
@@ -99,6 +100,35 @@ class Metrics:
 
 
 @dataclass
+class _Written:
+    """A sink's files, written and flushed, waiting for their commit."""
+
+    node: Sink
+    database: str
+    table: str
+    out_dir: Path
+    files: list[str]
+    schema: pa.Schema
+    mode: str
+    expected: int | str | None
+    replace_values: list[dict[str, Any]]
+    started: float
+
+    def discard(self) -> None:
+        shutil.rmtree(self.out_dir, ignore_errors=True)
+
+
+def _scans(tree: Any) -> Iterator[dict[str, Any]]:
+    """The table-scan operators of a DuckDB JSON profile."""
+    stack = list(tree.get("operator", [])) if isinstance(tree, dict) else []
+    while stack:
+        node = stack.pop()
+        if node.get("type") == "TABLE_SCAN" or node.get("operator_type") == "TABLE_SCAN":
+            yield node
+        stack.extend(node.get("children", []))
+
+
+@dataclass
 class RunEnvironment:
     """The services a run uses (given by the jobs service)."""
 
@@ -138,6 +168,8 @@ class JobRunner:
         self._log = log or (lambda level, message: None)
         self._progress = progress or (lambda message: None)
         self._consumed: list[ObjectInfo] = []
+        self._sources: dict[str, SourceFiles] = {}
+        self._scanned: dict[str, int] = {}
         self._local_to_uri: dict[str, str] = {}
         self.con: duckdb.DuckDBPyConnection | None = None
         self.compiler: Compiler | None = None
@@ -178,7 +210,7 @@ class JobRunner:
 
         self.bookmark_option = "disable"
         self.con = duckdb.connect()
-        self.compiler = Compiler(self.definition.name, self.con, lazy=True)
+        self.compiler = Compiler(self.definition.name, self.con, track_rejects=False, lazy=True)
         try:
             if self.definition.kind != "dag":
                 raise InvalidInput(
@@ -224,7 +256,9 @@ class JobRunner:
         if self.env.threads:
             config["threads"] = self.env.threads
         self.con = duckdb.connect(config=config)
-        self.compiler = Compiler(self.definition.name, self.con, track_rejects=True)
+        # Sources are views: each sink's COPY streams them through the whole plan in one pass. Their row counts
+        # come from DuckDB's profile of that plan, their bad records from the CSV rejects tables.
+        self.compiler = Compiler(self.definition.name, self.con, track_rejects=True, lazy=True)
 
     def _committed_run_ids(self) -> set[str]:
         """Run ids recorded in the snapshots of the tables this job writes."""
@@ -251,27 +285,75 @@ class JobRunner:
         sinks = [n for n in ordered if isinstance(n, Sink)]
         if self._consumed and self.bookmark_option == "enable":
             self.bookmarks.record_pending(self.run_id, self._consumed)
-        for sink in sinks:
-            self.write_sink(sink)
+        pending = [self.write_files(sink) for sink in sinks]
+        try:
+            self.account()
+        except BaseException:
+            for written in pending:
+                written.discard()
+            raise
+        for written in pending:
+            self.commit(written)
 
     # ---- sources
 
     def read_source(self, node: Source) -> None:
+        """Declare a source (a view over its files); it is read by the plans that use it."""
         assert self.compiler is not None
-        assert self.con is not None
         files = self._source_files(node)
         self._progress(f"reading {node.id}: {len(files.files)} files")
         self.log(f"source {node.id}: {len(files.files)} files, {files.bytes} bytes ({files.format})")
         self.compiler.source(node, files)
-        accepted = int(self.con.execute(f"SELECT count(*) FROM {ident(node.id)}").fetchone()[0])  # type: ignore[index]
-        rejected = self._rejects(node, files) if files.format == "csv" else 0
-        self.metrics.sources[node.id] = {
-            "files": len(files.files),
-            "bytes": files.bytes,
-            "rows_read": accepted + rejected,
-            "rows_accepted": accepted,
-            "rows_rejected": rejected,
-        }
+        self._sources[node.id] = files
+
+    def account(self) -> None:
+        """Rows read per source (from the plans' profiles, or a count where no plan read it whole) and bad records.
+
+        Raises BadRecords under the ``fail`` policy, before anything is committed.
+        """
+        assert self.con is not None
+        for source_id, files in self._sources.items():
+            if source_id in self.metrics.sources:
+                continue
+            accepted = self._scanned.get(source_id)
+            if accepted is None:
+                row = self.con.execute(f"SELECT count(*) FROM {ident(source_id)}").fetchone()
+                accepted = int(row[0]) if row else 0
+            node = Source(id=source_id, format=files.format, path="-")
+            rejected = self._rejects(node, files) if files.format == "csv" else 0
+            self.metrics.sources[source_id] = {
+                "files": len(files.files),
+                "bytes": files.bytes,
+                "rows_read": accepted + rejected,
+                "rows_accepted": accepted,
+                "rows_rejected": rejected,
+            }
+
+    def _profiled(self, statement: str, name: str) -> None:
+        """Run ``statement`` with DuckDB's profiler on, and note how many rows each source's scan produced."""
+        assert self.con is not None
+        profile = self.env.work_dir / f"profile-{name}.json"
+        self.con.execute("PRAGMA enable_profiling = 'json'")
+        self.con.execute(f"PRAGMA profiling_output = {literal(str(profile))}")
+        try:
+            self.con.execute(statement)
+        finally:
+            self.con.execute("PRAGMA disable_profiling")
+        try:
+            tree = json.loads(profile.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        first_files = {files.files[0]: sid for sid, files in self._sources.items() if files.files}
+        for scan in _scans(tree):
+            info = scan.get("extra_info", {})
+            if info.get("Filters") or info.get("Dynamic Filters"):
+                continue  # rows were filtered inside the scan: its count is not the rows read
+            names = info.get("Filename(s)", "")
+            first = str(names).split(",")[0].strip() if names else ""
+            source_id = first_files.get(first)
+            if source_id is not None:
+                rows = int(scan.get("intermediate_rows") or scan.get("operator_cardinality") or 0)
+                self._scanned[source_id] = max(rows, self._scanned.get(source_id, 0))
 
     def _source_files(self, node: Source) -> SourceFiles:
         if node.table:
@@ -388,6 +470,17 @@ class JobRunner:
     # ---- sinks
 
     def write_sink(self, node: Sink) -> None:
+        """Write and commit one sink (Python jobs' ``ctx.write``)."""
+        written = self.write_files(node)
+        try:
+            self.account()
+        except BaseException:
+            written.discard()
+            raise
+        self.commit(written)
+
+    def write_files(self, node: Sink) -> _Written:
+        """Run the sink's plan: Parquet files in the table's data folder, flushed, not yet visible."""
         assert self.con is not None
         assert self.compiler is not None
         database, table = split_table_name(node.table)
@@ -446,18 +539,24 @@ class JobRunner:
         started = time.monotonic()
         statement = f"COPY ({query}) TO {literal(str(out_dir))} ({', '.join(options)})"
         self.compiler.statements.append(statement + ";")
-        self.con.execute(statement)
+        self._profiled(statement, node.id)
         files = sorted(str(p) for p in out_dir.rglob("*.parquet")) if out_dir.exists() else []
         failpoint("files-written")
         fsync_files(files)
         failpoint("files-synced")
-        if self.env.objects_root is None:
-            files = self._upload(database, table, out_dir, files)
         replace_values: list[dict[str, Any]] = []
-        if node.mode == "overwrite_partitions":
+        if node.mode == "overwrite_partitions" and files:
             keys = ", ".join(ident(p) for p in node.partition_by)
-            rows = self.con.execute(f"SELECT DISTINCT {keys} FROM {ident(node.id)}").fetchall()
+            rows = self.con.execute(f"SELECT DISTINCT {keys} FROM read_parquet({string_list(files)})").fetchall()
             replace_values = [dict(zip(node.partition_by, r, strict=True)) for r in rows]
+        return _Written(node, database, table, out_dir, files, target, mode, expected, replace_values, started)
+
+    def commit(self, written: _Written) -> None:
+        """Make a sink's files visible in one Iceberg commit tagged with the run id."""
+        node, database, table, files = written.node, written.database, written.table, written.files
+        warehouse = self.env.warehouse
+        if self.env.objects_root is None:
+            files = self._upload(database, table, written.out_dir, files)
         properties = {
             "lakeport.job": self.definition.name,
             "lakeport.run-id": self.run_id,
@@ -468,12 +567,12 @@ class JobRunner:
             database,
             table,
             files=files,
-            schema=target,
-            mode=mode,
+            schema=written.schema,
+            mode=written.mode,
             partition_by=node.partition_by,
             properties=properties,
-            replace_values=replace_values,
-            expected_snapshot=expected,
+            replace_values=written.replace_values,
+            expected_snapshot=written.expected,
         )
         failpoint("after-commit")
         self.metrics.sinks[node.id] = {
@@ -483,7 +582,7 @@ class JobRunner:
             "rows_written": result.rows_added,
             "files_written": result.files_added,
             "bytes_written": result.bytes_added,
-            "seconds": round(time.monotonic() - started, 3),
+            "seconds": round(time.monotonic() - written.started, 3),
         }
         self.log(
             f"sink {node.id}: {result.rows_added} rows in {result.files_added} files committed to "
@@ -547,7 +646,7 @@ class JobContext:
 
     def __init__(self, runner: JobRunner) -> None:
         self._runner = runner
-        self.args: dict[str, str] = dict(runner.definition.parameters)
+        self.args: dict[str, str] = {k: v for k, v in runner.definition.parameters.items() if v is not None}
         self.run_id = runner.run_id
         self._count = 0
 
