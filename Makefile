@@ -35,6 +35,7 @@ bench: $(STAMP) ## Run the benchmarks and print their tables
 	$(BIN)/python bench/storage_bench.py
 	$(BIN)/python bench/spotify_generator_bench.py
 	$(BIN)/python bench/crawler_bench.py
+	$(BIN)/python bench/etl.py --scale 1 --repeat 3 --memory-limit 512MB
 
 docs: $(STAMP) ## Regenerate docs/cli.md from the command tree
 	$(BIN)/python -m lakeport.cli.reference > docs/cli.md
