@@ -544,7 +544,9 @@ def test_csv_declared_names_match_case_insensitively(
 
 def test_csv_without_header(tmp_path: Path, compiler: Compiler, con: duckdb.DuckDBPyConnection) -> None:
     path = write(tmp_path, "a.csv", "1,a\n2,b\n")
-    read_source(compiler, {"id": "s", "options": {"header": False}, "columns": {"column0": "int"}}, [path])
+    read_source(
+        compiler, {"id": "s", "options": {"header": False}, "columns": {"col0": "int"}}, [path]
+    )  # Glue names col0…
     assert rows(con, "s") == [(1, "a"), (2, "b")]
 
 

@@ -50,6 +50,17 @@ class SourceFiles:
     bytes: int = 0
 
 
+def _csv_header(path: str, header: bool, delimiter: str, quote: str, encoding: str) -> list[str]:
+    """The column names from a CSV file's first record (``col0``, ``col1`` … without a header, as Glue names them)."""
+    import csv
+
+    with open(path, encoding=encoding.replace("latin-1", "latin_1"), errors="replace", newline="") as handle:
+        first = next(csv.reader(handle, delimiter=delimiter, quotechar=quote or None), [])
+    if header:
+        return [name.strip() or f"col{i}" for i, name in enumerate(first)]
+    return [f"col{i}" for i in range(len(first))]
+
+
 def _duck(kind: str) -> str:
     return to_duckdb(parse_type(kind))
 
@@ -109,10 +120,21 @@ class Compiler:
         header = as_bool(
             options.get("header", True), lambda: f"job {self.job}, node {node.id}: option header is true or false"
         )
-        args = [paths, f"header = {literal(header)}"]
-        for key, name in (("delimiter", "delim"), ("quote", "quote"), ("escape", "escape"), ("encoding", "encoding")):
-            if key in options:
-                args.append(f"{name} = {literal(str(options[key]))}")
+        # The dialect is what the job says (Glue's CSV defaults otherwise), never sniffed: a sniffer guessing from
+        # a sample with bad rows in it picks the wrong dialect and turns bad records into quiet garbage.
+        delimiter = str(options.get("delimiter", ","))
+        quote = str(options.get("quote", '"'))
+        escape = str(options.get("escape", quote))
+        args = [
+            paths,
+            "auto_detect = false",
+            f"header = {literal(header)}",
+            f"delim = {literal(delimiter)}",
+            f"quote = {literal(quote)}",
+            f"escape = {literal(escape)}",
+        ]
+        if "encoding" in options:
+            args.append(f"encoding = {literal(str(options['encoding']))}")
         if "null" in options:
             nulls = options["null"] if isinstance(options["null"], list) else [options["null"]]
             args.append(f"nullstr = {string_list([str(n) for n in nulls])}")
@@ -120,7 +142,7 @@ class Compiler:
             args.append(f"timestampformat = {literal(str(options['timestamp_format']))}")
         if "date_format" in options:
             args.append(f"dateformat = {literal(str(options['date_format']))}")
-        names = self._csv_columns(args)
+        names = _csv_header(files.files[0], header, delimiter, quote, str(options.get("encoding", "utf-8")))
         declared = {k.lower(): v for k, v in files.columns.items()}
         typed = ", ".join(
             f"{literal(n)}: {literal(_duck(declared[n.lower()]) if n.lower() in declared else 'VARCHAR')}"
@@ -134,11 +156,6 @@ class Compiler:
                 f"rejects_scan = {literal(REJECTS_PREFIX + node.id + '_scan')}",
             ]
         return f"SELECT * FROM read_csv({', '.join(args)})"
-
-    def _csv_columns(self, args: list[str]) -> list[str]:
-        sniff = [*args, "all_varchar = true"]
-        rows = self.con.execute(f"DESCRIBE SELECT * FROM read_csv({', '.join(sniff)}) LIMIT 0").fetchall()
-        return [r[0] for r in rows]
 
     def _json_columns(self, paths: str) -> list[str]:
         rows = self.con.execute(f"DESCRIBE SELECT * FROM read_json({paths}, format = 'auto') LIMIT 0").fetchall()

@@ -302,9 +302,12 @@ class Jobs:
 
         def work(conn: Connection) -> None:
             self._recover(conn, name)
-            active = conn.execute(
+            going = (
                 select(func.count()).select_from(job_runs).where(job_runs.c.job == name, job_runs.c.state.in_(ACTIVE))
-            ).scalar_one()
+            )
+            if previous_run_id is not None:  # a retry replaces its failing attempt
+                going = going.where(job_runs.c.id != previous_run_id)
+            active = conn.execute(going).scalar_one()
             if active >= job.definition.max_concurrent_runs:
                 raise ConcurrentRunsExceeded(
                     f"job {name} already has {active} runs going (max concurrent runs {job.definition.max_concurrent_runs})",
@@ -545,11 +548,18 @@ class Jobs:
             metrics = runner.execute()
         except BaseException as exc:
             message = exc.one_line() if isinstance(exc, LakeportError) else f"{type(exc).__name__}: {exc}"
-            self._finish(run_id, FAILED, {}, message)
             log("ERROR", f"run FAILED: {message}")
-            if run.attempt <= job.definition.max_retries:
+            if run.attempt <= job.definition.max_retries and isinstance(exc, Exception):
+                # the next attempt exists before this one is FAILED, so a waiter never stops in between
                 log("INFO", f"retrying: attempt {run.attempt + 1} of {job.definition.max_retries + 1}")
-                self.start_job_run(name, arguments=run.arguments, attempt=run.attempt + 1, previous_run_id=run_id)
+                self.start_job_run(
+                    name,
+                    arguments=arguments,
+                    bookmark=run.arguments.get("job-bookmark-option", ""),
+                    attempt=run.attempt + 1,
+                    previous_run_id=run_id,
+                )
+            self._finish(run_id, FAILED, {}, message)
             if not isinstance(exc, Exception):
                 raise
         else:

@@ -170,6 +170,7 @@ class JobRunner:
         self._consumed: list[ObjectInfo] = []
         self._sources: dict[str, SourceFiles] = {}
         self._scanned: dict[str, int] = {}
+        self._bookmarked_away: dict[str, bool] = {}
         self._local_to_uri: dict[str, str] = {}
         self.con: duckdb.DuckDBPyConnection | None = None
         self.compiler: Compiler | None = None
@@ -279,7 +280,15 @@ class JobRunner:
         ordered = self.definition.order_nodes(self.nodes)
         for node in ordered:
             if isinstance(node, Source):
-                self.read_source(node)
+                if not self.read_source(node):
+                    self.log(f"source {node.id}: nothing new since the bookmark; the run writes nothing")
+                    for other in self.nodes:
+                        if isinstance(other, Source):
+                            self.metrics.sources.setdefault(
+                                other.id,
+                                {"files": 0, "bytes": 0, "rows_read": 0, "rows_accepted": 0, "rows_rejected": 0},
+                            )
+                    return
             else:
                 self.compiler.transform(node)
         sinks = [n for n in ordered if isinstance(n, Sink)]
@@ -297,14 +306,17 @@ class JobRunner:
 
     # ---- sources
 
-    def read_source(self, node: Source) -> None:
-        """Declare a source (a view over its files); it is read by the plans that use it."""
+    def read_source(self, node: Source) -> bool:
+        """Declare a source (a view over its files), read by the plans that use it; False: bookmarks left nothing."""
         assert self.compiler is not None
         files = self._source_files(node)
+        if not files.files and self._bookmarked_away.get(node.id):
+            return False
         self._progress(f"reading {node.id}: {len(files.files)} files")
         self.log(f"source {node.id}: {len(files.files)} files, {files.bytes} bytes ({files.format})")
         self.compiler.source(node, files)
         self._sources[node.id] = files
+        return True
 
     def account(self) -> None:
         """Rows read per source (from the plans' profiles, or a count where no plan read it whole) and bad records.
@@ -366,6 +378,7 @@ class JobRunner:
             objects = [o for o in objects if (o.bucket, o.key, o.etag) not in seen]
             if before != len(objects):
                 self.log(f"source {node.id}: bookmark skips {before - len(objects)} processed objects")
+            self._bookmarked_away[node.id] = before > 0 and not objects
             self._consumed += objects
         paths = [self._local(o) for o in objects]
         return SourceFiles(node.id, paths, node.format, node.options, node.columns, sum(o.size for o in objects))
@@ -456,7 +469,7 @@ class JobRunner:
         target = self.env.work_dir / "quarantine" / f"{node.id}.csv"
         target.parent.mkdir(parents=True, exist_ok=True)
         uris = (
-            ", ".join(f"WHEN {literal(p)} THEN {literal(u)}" for p, u in self._local_to_uri.items())
+            " ".join(f"WHEN {literal(p)} THEN {literal(u)}" for p, u in self._local_to_uri.items())
             or "WHEN NULL THEN NULL"
         )
         self.con.execute(
