@@ -64,6 +64,7 @@ STATISTICS_PARAMETERS = frozenset(
         "metadata_location",
         "previous_metadata_location",
         "current-snapshot-id",
+        "last-updated-ms",
     }
 )
 

@@ -208,6 +208,10 @@ class MetadataDB:
                 command.upgrade(cfg, "head")
                 conn.commit()
 
+    def schema_lock(self) -> contextlib.AbstractContextManager[None]:
+        """Hold the lock schema changes take (migrations; libraries that create their own tables on first use)."""
+        return self._migration_lock()
+
     @contextlib.contextmanager
     def _migration_lock(self) -> Iterator[None]:
         if self.dialect == "sqlite":

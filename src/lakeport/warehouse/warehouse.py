@@ -71,7 +71,7 @@ class Snapshot:
 @dataclass(frozen=True)
 class CommitResult:
     table: str
-    snapshot_id: int
+    snapshot_id: int | None
     files_added: int
     rows_added: int
     bytes_added: int
@@ -145,7 +145,9 @@ class Warehouse:
     def iceberg(self) -> SqlCatalog:
         from lakeport.warehouse.iceberg_catalog import open_iceberg_catalog
 
-        return open_iceberg_catalog(self.db, self.storage, warehouse=self.root_uri)
+        # pyiceberg creates its catalog tables on first use (check, then CREATE): one process at a time
+        with self.db.schema_lock():
+            return open_iceberg_catalog(self.db, self.storage, warehouse=self.root_uri)
 
     def _authorize(self, action: str, database: str, table: str) -> None:
         self.iam.authorize(self.principal, action, glue_arn(self.region, self.account_id, f"table/{database}/{table}"))
@@ -233,7 +235,7 @@ class Warehouse:
         ``mode``: append; overwrite (everything); overwrite_partitions (the partitions in ``replace_values``);
         replace (everything, but only if the table is still at ``expected_snapshot``, for merges).
         """
-        from pyiceberg.exceptions import CommitFailedException
+        from pyiceberg.exceptions import CommitFailedException, ValidationError, ValidationException
 
         database, table = self._names(database, table)
         if mode not in MODES:
@@ -253,7 +255,11 @@ class Warehouse:
                     )
             try:
                 snapshot_id = self._commit_once(iceberg, uris, schema, mode, replace_values, props)
-            except CommitFailedException:
+            except ValidationError as exc:  # the schema cannot evolve that way
+                raise InvalidInput(
+                    f"table {database}.{table}: {exc}", hint="cast the column in the job, or write a new table"
+                ) from None
+            except (CommitFailedException, ValidationException):  # another writer committed first
                 if mode == "replace" or attempt == COMMIT_ATTEMPTS:
                     raise CommitConflict(
                         f"table {database}.{table}: another writer committed first ({attempt} attempts)",
@@ -262,7 +268,7 @@ class Warehouse:
                 time.sleep(min(0.02 * 2**attempt, 1.0))
                 continue
             fresh = self.require(database, table)
-            summary = fresh.snapshot_by_id(snapshot_id)
+            summary = fresh.snapshot_by_id(snapshot_id) if snapshot_id is not None else None
             info = dict(summary.summary.additional_properties) if summary and summary.summary else {}
             self._register(database, table, fresh)
             return CommitResult(
@@ -284,7 +290,7 @@ class Warehouse:
         mode: str,
         replace_values: Sequence[Mapping[str, Any]],
         props: Mapping[str, str],
-    ) -> int:
+    ) -> int | None:
         from pyiceberg.expressions import AlwaysTrue, And, EqualTo, IsNull, Or
 
         with iceberg.transaction() as tx:
@@ -304,9 +310,7 @@ class Warehouse:
                 tx.add_files(list(uris), snapshot_properties=dict(props), check_duplicate_files=False)
         iceberg.refresh()
         current = iceberg.current_snapshot()
-        if current is None:
-            raise InvalidInput(f"table {iceberg.name()}: the commit made no snapshot")
-        return current.snapshot_id
+        return None if current is None else current.snapshot_id  # None: a new table, committed empty
 
     def _ensure_table(self, database: str, table: str, schema: pa.Schema, partition_by: Sequence[str]) -> IcebergTable:
         from pyiceberg.exceptions import NamespaceAlreadyExistsError, TableAlreadyExistsError
@@ -314,7 +318,10 @@ class Warehouse:
         found = self.load(database, table)
         if found is not None:
             return found
-        with contextlib.suppress(NamespaceAlreadyExistsError):
+        from sqlalchemy.exc import IntegrityError
+
+        # pyiceberg checks, then inserts: a racing process may win in between (IntegrityError)
+        with contextlib.suppress(NamespaceAlreadyExistsError, IntegrityError):
             self.iceberg.create_namespace(database)
         self.catalog.create_database(database, exist_ok=True)
         try:
@@ -340,6 +347,7 @@ class Warehouse:
         snapshot = iceberg.current_snapshot()
         parameters = {
             "table_type": "ICEBERG",
+            "last-updated-ms": str(iceberg.metadata.last_updated_ms),
             "metadata_location": iceberg.metadata_location,
             "format-version": str(iceberg.format_version),
             "current-snapshot-id": str(snapshot.snapshot_id if snapshot else ""),
@@ -364,6 +372,8 @@ class Warehouse:
         except EntityNotFound:
             self.catalog.create_table(wanted, replace=True)
             return
+        if int(current.parameters.get("last-updated-ms", "0") or 0) > iceberg.metadata.last_updated_ms:
+            return  # a later commit registered itself first: never take the catalog back to an older state
         self.catalog.update_table(wanted.with_changes(description=current.description))
 
     # ---- reading
@@ -461,7 +471,7 @@ class Warehouse:
             out.add(self._resolved(snapshot.manifest_list))
             for manifest in snapshot.manifests(io):
                 out.add(self._resolved(manifest.manifest_path))
-                for entry in manifest.fetch_manifest_entry(io, discard_deleted=False):
+                for entry in manifest.fetch_manifest_entry(io, discard_deleted=True):
                     out.add(self._resolved(entry.data_file.file_path))
         return out
 
