@@ -25,7 +25,6 @@ from lakeport.crawler.definition import CrawlerDefinition
 from lakeport.crawler.runs import (
     CANCELLED,
     FAILED,
-    HOST,
     READY,
     RUNNING,
     STOPPING,
@@ -43,6 +42,7 @@ from lakeport.crawler.targets import Target
 from lakeport.errors import AlreadyExists, LakeportError, NotFound
 from lakeport.iam.arns import glue_arn
 from lakeport.metadata.times import now, utc
+from lakeport.processes import HOST
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Row

@@ -9,8 +9,6 @@ again by the next start or stop. On the same host the process is checked directl
 
 from __future__ import annotations
 
-import os
-import socket
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -21,6 +19,7 @@ from lakeport.crawler.definition import CrawlerDefinition
 from lakeport.crawler.schema import crawler_runs, crawlers
 from lakeport.errors import Conflict
 from lakeport.metadata.times import iso, now, utc
+from lakeport.processes import HOST, process_alive
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Row
@@ -28,7 +27,6 @@ if TYPE_CHECKING:
 READY, RUNNING, STOPPING = "READY", "RUNNING", "STOPPING"
 SUCCEEDED, FAILED, CANCELLED = "SUCCEEDED", "FAILED", "CANCELLED"
 STALE_AFTER = timedelta(minutes=5)
-HOST = socket.gethostname()
 
 
 class CrawlerRunningException(Conflict):
@@ -159,26 +157,10 @@ def run_from_row(row: Row[Any]) -> CrawlRun:
     )
 
 
-def _process_alive(pid: int) -> bool:
-    """Whether ``pid`` runs on this host (a zombie, exited but not yet reaped, does not count)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as handle:
-            state = handle.read().rsplit(b")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return True  # no /proc (not Linux): trust kill(0)
-    return state not in (b"Z", b"X")
-
-
 def is_stale(row: Row[Any]) -> bool:
     """Whether a RUNNING crawl's process is gone."""
     if row.host == HOST:
-        return not _process_alive(row.pid)
+        return not process_alive(row.pid)
     return bool(now() - utc(row.heartbeat_at) > STALE_AFTER)
 
 

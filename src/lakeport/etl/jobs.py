@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -30,11 +29,13 @@ from lakeport.etl.definition import JobDefinition
 from lakeport.etl.schema import job_runs, jobs
 from lakeport.iam.arns import glue_arn
 from lakeport.metadata.times import iso, now, utc
+from lakeport.processes import HOST, process_alive
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Row
 
     from lakeport.catalog import Catalog
+    from lakeport.etl.runner import RunEnvironment
     from lakeport.iam import IAM, Principal
     from lakeport.metadata.database import MetadataDB
     from lakeport.observe import LogStore
@@ -45,7 +46,6 @@ STARTING, RUNNING, STOPPING, STOPPED = "STARTING", "RUNNING", "STOPPING", "STOPP
 SUCCEEDED, FAILED, TIMEOUT, ERROR = "SUCCEEDED", "FAILED", "TIMEOUT", "ERROR"
 ACTIVE = (STARTING, RUNNING, STOPPING)
 FINISHED = (SUCCEEDED, FAILED, STOPPED, TIMEOUT, ERROR)
-HOST = socket.gethostname()
 
 
 class ConcurrentRunsExceeded(Conflict):
@@ -146,20 +146,6 @@ def _run(row: Row[Any]) -> JobRun:
         log_group=row.log_group,
         log_stream=row.log_stream,
     )
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as handle:
-            return handle.read().rsplit(b")", 1)[1].split()[0] not in (b"Z", b"X")
-    except (OSError, IndexError):
-        return True
 
 
 class Jobs:
@@ -387,7 +373,7 @@ class Jobs:
         """Runs whose worker died without a word are FAILED (on this host, by pid)."""
         rows = conn.execute(select(job_runs).where(job_runs.c.job == name, job_runs.c.state.in_(ACTIVE))).all()
         for row in rows:
-            if row.host == HOST and row.pid != os.getpid() and not _alive(row.pid):
+            if row.host == HOST and row.pid != os.getpid() and not process_alive(row.pid):
                 state = STOPPED if row.state == STOPPING else FAILED
                 conn.execute(
                     update(job_runs)
@@ -455,6 +441,19 @@ class Jobs:
         )
         return self.get_job(name)
 
+    def _environment(self, work_dir: Path) -> RunEnvironment:
+        from lakeport.etl.runner import RunEnvironment
+
+        return RunEnvironment(
+            storage=self.storage,
+            catalog=self.catalog,
+            warehouse=self.warehouse,
+            logs=self.logs,
+            db=self.db,
+            work_dir=work_dir,
+            objects_root=self.objects_root,
+        )
+
     # ---- the script and preview views
 
     def script(self, name: str, *, arguments: Mapping[str, str] | None = None) -> list[str]:
@@ -471,22 +470,14 @@ class Jobs:
     def _plan(
         self, name: str, arguments: Mapping[str, str] | None, *, preview: str | None = None, limit: int = 20
     ) -> tuple[list[str], list[str], list[tuple[Any, ...]]]:
-        from lakeport.etl.runner import JobRunner, RunEnvironment, temp_work_dir
+        from lakeport.etl.runner import JobRunner, temp_work_dir
 
         self._authorize("GetJob", name)
         job = self.get_job(name)
         work_dir = temp_work_dir(self.lake_root, f"plan-{uuid.uuid4().hex}")
         try:
             runner = JobRunner(
-                RunEnvironment(
-                    storage=self.storage,
-                    catalog=self.catalog,
-                    warehouse=self.warehouse,
-                    logs=self.logs,
-                    db=self.db,
-                    work_dir=work_dir,
-                    objects_root=self.objects_root,
-                ),
+                self._environment(work_dir),
                 job.definition,
                 "plan",
                 arguments=arguments,
@@ -502,7 +493,7 @@ class Jobs:
 
     def execute_run(self, name: str, run_id: str) -> JobRun:
         """Carry out a STARTING run in this process (the worker): RUNNING → SUCCEEDED | FAILED | TIMEOUT."""
-        from lakeport.etl.runner import JobRunner, RunEnvironment, temp_work_dir
+        from lakeport.etl.runner import JobRunner, temp_work_dir
 
         job = self.get_job(name)
         run = self.get_job_run(name, run_id)
@@ -529,15 +520,7 @@ class Jobs:
         work_dir = temp_work_dir(self.lake_root, run_id)
         try:
             runner = JobRunner(
-                RunEnvironment(
-                    storage=self.storage,
-                    catalog=self.catalog,
-                    warehouse=self.warehouse,
-                    logs=self.logs,
-                    db=self.db,
-                    work_dir=work_dir,
-                    objects_root=self.objects_root,
-                ),
+                self._environment(work_dir),
                 job.definition,
                 run_id,
                 arguments=arguments,
@@ -606,8 +589,8 @@ def _terminate(pid: int, grace: float = 3.0) -> None:
     except (ProcessLookupError, PermissionError):
         return
     deadline = time.monotonic() + grace
-    while time.monotonic() < deadline and _alive(pid):
+    while time.monotonic() < deadline and process_alive(pid):
         time.sleep(0.05)
-    if _alive(pid):
+    if process_alive(pid):
         with __import__("contextlib").suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signal.SIGKILL)
