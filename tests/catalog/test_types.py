@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lakeport.catalog.supertypes import common_supertype
 from lakeport.catalog.types import (
     BIGINT,
     BINARY,
@@ -34,7 +35,6 @@ from lakeport.catalog.types import (
     StructField,
     StructType,
     Varchar,
-    common_supertype,
     from_arrow,
     from_duckdb,
     is_integer,

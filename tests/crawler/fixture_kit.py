@@ -40,7 +40,6 @@ truncated Parquet or gzip file is made. A negative ``N`` drops that many bytes f
       "crawler": {"exclusions": ["**.tmp"]},       # run through create_crawler + start_crawler with these fields
       "include": "sales/",                         # crawl this sub-folder of the case (locations stay relative
                                                    # to the case's folder)
-      "xfail": "BUG: one line",                    # a known bug: the case is expected to fail (strictly)
       "table_count": 1,                            # how many tables the database holds after the crawl
       "tables": [{
         "name": "sales",
@@ -99,7 +98,7 @@ _TABLE_KEYS = frozenset(
         "parameters",
     }
 )
-_CASE_KEYS = frozenset({"description", "crawler", "include", "xfail", "table_count", "tables", "warnings", "summary"})
+_CASE_KEYS = frozenset({"description", "crawler", "include", "table_count", "tables", "warnings", "summary"})
 _PARTITION_KEYS = frozenset({"values", "location", "row_count", "file_count"})
 
 
@@ -317,7 +316,6 @@ class Case:
     summary: Mapping[str, int] = field(default_factory=dict)
     crawler: Mapping[str, Any] = field(default_factory=dict)
     include: str = ""
-    xfail: str | None = None
     description: str = ""
 
     @property
@@ -393,7 +391,6 @@ def load_case(folder: Path) -> Case:
         summary={str(k): int(v) for k, v in raw.get("summary", {}).items()},
         crawler=dict(raw.get("crawler", {})),
         include=str(raw.get("include", "")),
-        xfail=raw.get("xfail"),
         description=str(raw.get("description", "")),
     )
 

@@ -35,7 +35,8 @@ from dataclasses import dataclass, field
 
 from lakeport.catalog.model import EXTERNAL_TABLE, TableFormat
 from lakeport.catalog.names import identifier
-from lakeport.catalog.types import common_supertype, parse_type
+from lakeport.catalog.supertypes import common_supertype
+from lakeport.catalog.types import parse_type
 from lakeport.crawler.classifiers import FileShape
 from lakeport.crawler.partitions import infer_partition_type, parse_segment, partition_key_names
 from lakeport.crawler.targets import Target

@@ -184,7 +184,8 @@ class Warehouse:
         """
         import pyarrow as pa
 
-        from lakeport.catalog.types import common_supertype, from_arrow, to_arrow
+        from lakeport.catalog.supertypes import common_supertype
+        from lakeport.catalog.types import from_arrow, to_arrow
 
         current = self.load(database, table)
         if current is None:
