@@ -40,6 +40,8 @@ class Kind:
 
 KINDS = [
     Kind("wrong_type", b"21,carol,abc", "amount"),
+    Kind("fraction_in_integer", b"21,carol,1.5", "amount"),
+    Kind("integer_overflow", b"21,carol,9223372036854775808", "amount"),
     Kind("too_few_fields", b"21,carol", "amount"),
     Kind("too_many_fields", b"21,carol,210,extra", None),
     Kind("unterminated_quote", b'21,"carol,210', "name", good_after=False),
@@ -206,11 +208,6 @@ def test_bad_rows_over_several_files_are_each_counted_once(lake: Lake, policy: s
         ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: '1.5' in a bigint column is accepted and silently rounded to 2 (DuckDB's VARCHAR→BIGINT cast "
-    "rounds; compiler.py Compiler.read_sql declares the column as BIGINT to read_csv), not a bad record",
-)
 def test_a_fraction_in_a_bigint_column_is_a_bad_record(lake: Lake) -> None:
     put(lake, KEY, csv_text(HEADER, GOOD) + "21,carol,1.5\n")
     create(lake, "drop")
@@ -240,3 +237,20 @@ def test_without_dialect_options_a_bad_row_is_still_a_bad_row(lake: Lake, kind: 
     assert run.state == "SUCCEEDED", run.error
     assert table_rows(lake, TABLE) == sorted(good_rows(kind))
     assert_accounting(run.metrics, good=len(good_rows(kind)), bad=1, policy="drop")
+
+
+def test_bad_integers_after_a_multi_line_record_are_named_by_their_own_line(lake: Lake) -> None:
+    """A quoted field spanning lines moves every later row's line number; the quarantine names the real line."""
+    text = 'id,name,amount\n1,"two\nline name",10\n2,bob,20\n3,carol,3.5\n4,dan,1e2\n5,erin,50\n'
+    put(lake, KEY, text)
+    create(lake, "quarantine")
+    run = lake.jobs.start_job_run(JOB, wait=True)
+
+    assert run.state == "SUCCEEDED", run.error
+    assert_accounting(run.metrics, good=3, bad=2, policy="quarantine")
+    kept = quarantined(lake, run.metrics["quarantine"][0])
+    assert [(int(r["line"]), r["column"], r["record"]) for r in kept] == [
+        (5, "amount", "3,carol,3.5"),
+        (6, "amount", "4,dan,1e2"),
+    ]
+    assert table_rows(lake, TABLE) == [(1, "two\nline name", 10), (2, "bob", 20), (5, "erin", 50)]

@@ -124,11 +124,6 @@ def test_concurrent_appenders_lose_nothing_and_duplicate_nothing(local_lake: Lak
     assert read_rows(files, ["writer"]) == sorted((o["writer"],) for o in committed for _ in range(APPEND_ROWS))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the Iceberg catalog's SQLite engine starts EVERY transaction with BEGIN IMMEDIATE, so a "
-    "read-only table load takes the write lock and readers queue with writers (WAL's point is they don't)",
-)
 def test_loading_a_table_does_not_take_the_metadata_write_lock(local_lake: Lake) -> None:
     path = write_parquet(local_lake, DB, TABLE, value_rows(0, 1), VALUE_SCHEMA)
     local_lake.warehouse.commit(DB, TABLE, files=[path], schema=VALUE_SCHEMA)

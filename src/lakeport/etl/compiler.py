@@ -31,6 +31,7 @@ from lakeport.etl.nodes import (
     Union,
 )
 from lakeport.etl.sql import ident, literal, string_list
+from lakeport.etl.strict_integers import checked_cast, filter_clause, integer_columns
 
 if TYPE_CHECKING:
     import duckdb
@@ -50,7 +51,36 @@ class SourceFiles:
     bytes: int = 0
 
 
-def _csv_header(path: str, header: bool, delimiter: str, quote: str, encoding: str) -> list[str]:
+@dataclass(frozen=True)
+class CsvDialect:
+    """How a CSV source is parsed: what the job says, Glue's CSV defaults otherwise (never sniffed)."""
+
+    header: bool
+    delimiter: str
+    quote: str
+    escape: str
+    encoding: str
+    nulls: tuple[str, ...]
+
+
+def csv_dialect(options: Mapping[str, Any], where: str = "") -> CsvDialect:
+    from lakeport.etl.nodes import as_bool
+
+    header = as_bool(options.get("header", True), lambda: f"{where}: option header is true or false")
+    quote = str(options.get("quote", '"'))
+    raw_nulls = options.get("null", "")
+    nulls = tuple(str(n) for n in (raw_nulls if isinstance(raw_nulls, list) else [raw_nulls]))
+    return CsvDialect(
+        header=header,
+        delimiter=str(options.get("delimiter", ",")),
+        quote=quote,
+        escape=str(options.get("escape", quote)),
+        encoding=str(options.get("encoding", "utf-8")),
+        nulls=nulls,
+    )
+
+
+def csv_header(path: str, header: bool, delimiter: str, quote: str, encoding: str) -> list[str]:
     """The column names from a CSV file's first record (``col0``, ``col1`` … without a header, as Glue names them)."""
     import csv
 
@@ -76,6 +106,7 @@ class Compiler:
         self.track_rejects = track_rejects
         self.lazy = lazy  # sources as views, read by the plans that use them (else materialized tables)
         self.statements: list[str] = []
+        self.filtered: set[str] = set()  # CSV sources read again without their rows of bad integers
 
     def columns(self, node_id: str) -> list[str]:
         return [row[0] for row in self.con.execute(f"DESCRIBE {ident(node_id)}").fetchall()]
@@ -115,39 +146,31 @@ class Compiler:
             select = f"SELECT * FROM read_json({paths}, format = 'auto')"
             found = {n.lower(): n for n in self._json_columns(paths)}
             return self._cast(select, {found.get(k.lower(), k): v for k, v in files.columns.items()})
-        from lakeport.etl.nodes import as_bool
-
-        header = as_bool(
-            options.get("header", True), lambda: f"job {self.job}, node {node.id}: option header is true or false"
-        )
-        # The dialect is what the job says (Glue's CSV defaults otherwise), never sniffed: a sniffer guessing from
-        # a sample with bad rows in it picks the wrong dialect and turns bad records into quiet garbage.
-        delimiter = str(options.get("delimiter", ","))
-        quote = str(options.get("quote", '"'))
-        escape = str(options.get("escape", quote))
+        dialect = csv_dialect(options, f"job {self.job}, node {node.id}")
         args = [
             paths,
             "auto_detect = false",
-            f"header = {literal(header)}",
-            f"delim = {literal(delimiter)}",
-            f"quote = {literal(quote)}",
-            f"escape = {literal(escape)}",
+            f"header = {literal(dialect.header)}",
+            f"delim = {literal(dialect.delimiter)}",
+            f"quote = {literal(dialect.quote)}",
+            f"escape = {literal(dialect.escape)}",
         ]
         if "encoding" in options:
             args.append(f"encoding = {literal(str(options['encoding']))}")
         if "null" in options:
-            nulls = options["null"] if isinstance(options["null"], list) else [options["null"]]
-            args.append(f"nullstr = {string_list([str(n) for n in nulls])}")
+            args.append(f"nullstr = {string_list(list(dialect.nulls))}")
         if "timestamp_format" in options:
             args.append(f"timestampformat = {literal(str(options['timestamp_format']))}")
         if "date_format" in options:
             args.append(f"dateformat = {literal(str(options['date_format']))}")
-        names = _csv_header(files.files[0], header, delimiter, quote, str(options.get("encoding", "utf-8")))
+        names = csv_header(files.files[0], dialect.header, dialect.delimiter, dialect.quote, dialect.encoding)
         declared = {k.lower(): v for k, v in files.columns.items()}
-        typed = ", ".join(
-            f"{literal(n)}: {literal(_duck(declared[n.lower()]) if n.lower() in declared else 'VARCHAR')}"
-            for n in names
-        )
+        integers = integer_columns(declared)  # read as text, cast strictly below (DuckDB's own cast rounds 1.5)
+
+        def read_as(name: str) -> str:
+            return "VARCHAR" if name in integers or name not in declared else _duck(declared[name])
+
+        typed = ", ".join(f"{literal(n)}: {literal(read_as(n.lower()))}" for n in names)
         args.append(f"columns = {{{typed}}}")
         if self.track_rejects:
             args += [
@@ -155,7 +178,16 @@ class Compiler:
                 f"rejects_table = {literal(REJECTS_PREFIX + node.id)}",
                 f"rejects_scan = {literal(REJECTS_PREFIX + node.id + '_scan')}",
             ]
-        return f"SELECT * FROM read_csv({', '.join(args)})"
+        select = f"SELECT * FROM read_csv({', '.join(args)})"
+        strict = [n for n in names if n.lower() in integers]
+        if not strict:
+            return select
+        types = {n: _duck(integers[n.lower()]) for n in strict}
+        if node.id in self.filtered:  # bad integers were found: leave their rows out (they are counted as rejected)
+            casts = ", ".join(f"TRY_CAST({ident(n)} AS {types[n]}) AS {ident(n)}" for n in strict)
+            return f"SELECT * REPLACE ({casts}) FROM ({select}) WHERE {filter_clause(strict, types)}"
+        casts = ", ".join(f"{checked_cast(n, types[n])} AS {ident(n)}" for n in strict)
+        return f"SELECT * REPLACE ({casts}) FROM ({select})"
 
     def _json_columns(self, paths: str) -> list[str]:
         rows = self.con.execute(f"DESCRIBE SELECT * FROM read_json({paths}, format = 'auto') LIMIT 0").fetchall()

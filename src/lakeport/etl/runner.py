@@ -32,11 +32,21 @@ from typing import TYPE_CHECKING, Any
 from lakeport.catalog.names import split_table_name
 from lakeport.crawler.targets import hidden
 from lakeport.errors import InvalidInput
+from lakeport.etl.bad_records import (
+    Reject,
+    diagnose_integers,
+    duckdb_rejects,
+    fail_on,
+    integer_rejects,
+    one_per_line,
+    write_quarantine,
+)
 from lakeport.etl.bookmarks import Bookmarks
-from lakeport.etl.compiler import REJECTS_PREFIX, Compiler, SourceFiles
+from lakeport.etl.compiler import Compiler, SourceFiles
 from lakeport.etl.definition import JobDefinition
 from lakeport.etl.nodes import Sink, Source
 from lakeport.etl.sql import ident, literal, string_list
+from lakeport.etl.strict_integers import BAD_INTEGER_MARK
 from lakeport.warehouse.warehouse import fsync_files
 
 if TYPE_CHECKING:
@@ -50,10 +60,6 @@ if TYPE_CHECKING:
     from lakeport.warehouse import Warehouse
 
 FAILPOINT_ENV = "LAKEPORT_FAILPOINT"
-
-
-class BadRecords(InvalidInput):
-    default_code = "BadRecordsException"
 
 
 def peak_memory_bytes() -> int:
@@ -172,6 +178,8 @@ class JobRunner:
         self._scanned: dict[str, int] = {}
         self._bookmarked_away: dict[str, bool] = {}
         self._local_to_uri: dict[str, str] = {}
+        self._source_nodes: dict[str, Source] = {}
+        self._bad_integers: dict[str, list[Reject]] = {}  # per source, found by the strict integer check
         self.con: duckdb.DuckDBPyConnection | None = None
         self.compiler: Compiler | None = None
 
@@ -316,6 +324,7 @@ class JobRunner:
         self.log(f"source {node.id}: {len(files.files)} files, {files.bytes} bytes ({files.format})")
         self.compiler.source(node, files)
         self._sources[node.id] = files
+        self._source_nodes[node.id] = node
         return True
 
     def account(self) -> None:
@@ -327,7 +336,7 @@ class JobRunner:
         for source_id, files in self._sources.items():
             if source_id in self.metrics.sources:
                 continue
-            accepted = self._scanned.get(source_id)
+            accepted = None if source_id in self._bad_integers else self._scanned.get(source_id)
             if accepted is None:
                 row = self.con.execute(f"SELECT count(*) FROM {ident(source_id)}").fetchone()
                 accepted = int(row[0]) if row else 0
@@ -366,6 +375,19 @@ class JobRunner:
             if source_id is not None:
                 rows = int(scan.get("intermediate_rows") or scan.get("operator_cardinality") or 0)
                 self._scanned[source_id] = max(rows, self._scanned.get(source_id, 0))
+
+    def _write(self, statement: str, name: str, out_dir: Path) -> None:
+        """Run a sink's COPY; when the strict integer check stops it, handle the bad rows and run it again."""
+        import duckdb
+
+        while True:
+            try:
+                self._profiled(statement, name)
+                return
+            except duckdb.Error as exc:
+                if BAD_INTEGER_MARK not in str(exc) or not self._diagnose_integers():
+                    raise
+                shutil.rmtree(out_dir, ignore_errors=True)
 
     def _source_files(self, node: Source) -> SourceFiles:
         if node.table:
@@ -436,49 +458,59 @@ class JobRunner:
         )
 
     def _rejects(self, node: Source, files: SourceFiles) -> int:
+        """Handle a CSV source's bad rows by the job's policy; returns how many rows were rejected."""
         assert self.con is not None
-        table, scan = ident(REJECTS_PREFIX + node.id), ident(REJECTS_PREFIX + node.id + "_scan")
-        rows = self.con.execute(
-            f"SELECT s.file_path, e.line, e.column_name, e.error_type, e.csv_line, e.error_message "
-            f"FROM {table} e JOIN {scan} s USING (scan_id, file_id) ORDER BY s.file_path, e.line"
-        ).fetchall()
-        if not rows:
+        found = duckdb_rejects(self.con, node.id, self._local_to_uri) + self._bad_integers.get(node.id, [])
+        rejects = one_per_line(found)
+        if not rejects:
             return 0
-        lines = {(r[0], r[1]) for r in rows}
-        first = rows[0]
-        where = f"{self._local_to_uri.get(first[0], first[0])}, line {first[1]}"
         policy = self.definition.bad_records
         if policy == "fail":
-            raise BadRecords(
-                f"job {self.definition.name}, source {node.id}: bad record in {where}, column {first[2]}: "
-                f"{first[5]} ({len(lines)} bad rows in all)",
-                hint="fix the file, or set bad_records: drop | quarantine in the job",
-            )
+            raise fail_on(self.definition.name, node.id, rejects)
         if policy == "quarantine":
-            self._quarantine(node, table, scan)
-            self.metrics.rows_quarantined += len(lines)
+            key = f"warehouse/_quarantine/{self.definition.name}/{self.run_id}/{node.id}.csv"
+            target = self.env.work_dir / "quarantine" / f"{node.id}.csv"
+            write_quarantine(rejects, target)
+            self.env.storage.upload_file(target, self.env.warehouse.bucket, key)
+            self.metrics.quarantine.append(f"s3://{self.env.warehouse.bucket}/{key}")
+            self.metrics.rows_quarantined += len(rejects)
         else:
-            self.metrics.rows_dropped += len(lines)
-        self.log(f"source {node.id}: {len(lines)} bad rows {policy}ped; first at {where}: {first[5]}", "WARN")
-        return len(lines)
+            self.metrics.rows_dropped += len(rejects)
+        first = rejects[0]
+        self.log(
+            f"source {node.id}: {len(rejects)} bad rows {policy}ped; first at {first.file}, line {first.line}: "
+            f"{first.message}",
+            "WARN",
+        )
+        return len(rejects)
 
-    def _quarantine(self, node: Source, table: str, scan: str) -> None:
-        assert self.con is not None
-        key = f"warehouse/_quarantine/{self.definition.name}/{self.run_id}/{node.id}.csv"
-        bucket = self.env.warehouse.bucket
-        target = self.env.work_dir / "quarantine" / f"{node.id}.csv"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        uris = (
-            " ".join(f"WHEN {literal(p)} THEN {literal(u)}" for p, u in self._local_to_uri.items())
-            or "WHEN NULL THEN NULL"
-        )
-        self.con.execute(
-            f"COPY (SELECT CASE s.file_path {uris} ELSE s.file_path END AS file, e.line, e.column_name AS column, "
-            f"e.error_type, e.error_message, e.csv_line AS record FROM {table} e JOIN {scan} s USING (scan_id, file_id) "
-            f"ORDER BY file, e.line) TO {literal(str(target))} (FORMAT csv, HEADER true)"
-        )
-        self.env.storage.upload_file(target, bucket, key)
-        self.metrics.quarantine.append(f"s3://{bucket}/{key}")
+    def _diagnose_integers(self) -> bool:
+        """After the strict integer check fired: find the bad rows, then fail or read those sources without them.
+
+        Returns whether any source had some (and is now read again without them).
+        """
+        assert self.compiler is not None
+        found_any = False
+        for source_id, files in self._sources.items():
+            if source_id in self._bad_integers:
+                continue
+            found = diagnose_integers(files)
+            if not found:
+                continue
+            found_any = True
+            rejects = integer_rejects(found, self._local_to_uri)
+            self._bad_integers[source_id] = rejects
+            if self.definition.bad_records == "fail":
+                assert self.con is not None
+                raise fail_on(
+                    self.definition.name,
+                    source_id,
+                    one_per_line(duckdb_rejects(self.con, source_id, self._local_to_uri) + rejects),
+                )
+            self.log(f"source {source_id}: {len(found)} rows with bad integers; reading it again without them")
+            self.compiler.filtered.add(source_id)
+            self.compiler.source(self._source_nodes[source_id], files)
+        return found_any
 
     # ---- sinks
 
@@ -552,7 +584,7 @@ class JobRunner:
         started = time.monotonic()
         statement = f"COPY ({query}) TO {literal(str(out_dir))} ({', '.join(options)})"
         self.compiler.statements.append(statement + ";")
-        self._profiled(statement, node.id)
+        self._write(statement, node.id, out_dir)
         files = sorted(str(p) for p in out_dir.rglob("*.parquet")) if out_dir.exists() else []
         failpoint("files-written")
         fsync_files(files)

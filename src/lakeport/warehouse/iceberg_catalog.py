@@ -2,8 +2,10 @@
 
 pyiceberg stores each table's current metadata pointer in its own tables (``iceberg_tables``,
 ``iceberg_namespace_properties``) and commits by compare-and-swap on that pointer: one row update is the
-moment a new snapshot becomes visible. On SQLite every one of its transactions starts ``BEGIN IMMEDIATE``
-and waits on the busy timeout, so concurrent committers queue instead of failing with "database is locked".
+moment a new snapshot becomes visible. On SQLite a transaction whose first statement writes starts
+``BEGIN IMMEDIATE`` and waits on the busy timeout, so concurrent committers queue instead of failing with
+"database is locked"; a transaction that starts by reading starts a plain (deferred) ``BEGIN``, so table loads
+read a WAL snapshot and never wait on, or hold up, a writer.
 """
 
 from __future__ import annotations
@@ -33,9 +35,21 @@ def _sqlite_engine(url: str, timeout_ms: int) -> Any:
         cur.execute("PRAGMA synchronous = NORMAL")
         cur.close()
 
+    # The transaction's BEGIN waits for its first statement, which decides the kind (see the module docstring).
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.info["lakeport_begin_pending"] = True
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _on_statement(conn: Connection, cursor: Any, statement: str, *_args: Any) -> None:
+        if conn.info.pop("lakeport_begin_pending", False):
+            reads = statement.lstrip().split(None, 1)[0].upper() in ("SELECT", "PRAGMA", "WITH")
+            cursor.execute("BEGIN" if reads else "BEGIN IMMEDIATE")
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _on_end(conn: Connection) -> None:
+        conn.info.pop("lakeport_begin_pending", None)
 
     return engine
 

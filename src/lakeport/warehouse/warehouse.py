@@ -292,26 +292,75 @@ class Warehouse:
         replace_values: Sequence[Mapping[str, Any]],
         props: Mapping[str, str],
     ) -> int | None:
-        from pyiceberg.expressions import AlwaysTrue, And, EqualTo, IsNull, Or
+        from pyiceberg.table import TableProperties, _parquet_files_to_data_files
 
         with iceberg.transaction() as tx:
             with tx.update_schema() as update:
                 update.union_by_name(schema)
-            if mode in ("overwrite", "replace") and iceberg.current_snapshot() is not None:
-                tx.delete(AlwaysTrue(), snapshot_properties=dict(props))
-            elif mode == "overwrite_partitions" and replace_values and iceberg.current_snapshot() is not None:
-                # pyiceberg's expression classes are pydantic models whose signatures mypy misreads: call them as Any
-                is_null, equal_to, and_, or_ = cast(Any, IsNull), cast(Any, EqualTo), cast(Any, And), cast(Any, Or)
-                clauses = []
-                for values in replace_values:
-                    parts = [is_null(k) if v is None else equal_to(k, v) for k, v in values.items()]
-                    clauses.append(parts[0] if len(parts) == 1 else and_(*parts))
-                tx.delete(clauses[0] if len(clauses) == 1 else or_(*clauses), snapshot_properties=dict(props))
-            if uris:
-                tx.add_files(list(uris), snapshot_properties=dict(props), check_duplicate_files=False)
+            if tx.table_metadata.name_mapping() is None:  # engines' files carry no field ids: match by name
+                mapping = tx.table_metadata.schema().name_mapping.model_dump_json()
+                tx.set_properties({TableProperties.DEFAULT_NAME_MAPPING: mapping})
+            doomed = self._replaced_files(iceberg, mode, replace_values)
+            if doomed is None:  # partitions that files do not line up with: delete by filter, then append
+                tx.delete(self._partition_filter(replace_values), snapshot_properties=dict(props))
+                doomed = []
+            added = list(_parquet_files_to_data_files(tx.table_metadata, list(uris), iceberg.io)) if uris else []
+            producer: Any
+            if doomed or (mode != "append" and iceberg.current_snapshot() is not None):
+                producer = tx.update_snapshot(snapshot_properties=dict(props)).overwrite()
+            else:
+                producer = tx.update_snapshot(snapshot_properties=dict(props)).fast_append()
+            if doomed or added:
+                with producer as snapshot:
+                    for data_file in doomed:
+                        snapshot.delete_data_file(data_file)
+                    for data_file in added:
+                        snapshot.append_data_file(data_file)
         iceberg.refresh()
         current = iceberg.current_snapshot()
         return None if current is None else current.snapshot_id  # None: a new table, committed empty
+
+    @staticmethod
+    def _replaced_files(
+        iceberg: IcebergTable, mode: str, replace_values: Sequence[Mapping[str, Any]]
+    ) -> list[Any] | None:
+        """The data files a commit replaces (all of them, or those of the given partitions), to drop in the same
+        snapshot that adds the new ones; None when some file may hold rows of several partitions."""
+        if iceberg.current_snapshot() is None or mode == "append":
+            return []
+        if mode in ("overwrite", "replace"):
+            return [task.file for task in iceberg.scan().plan_files()]
+        if not replace_values:
+            return []
+        keys = {k.lower() for k in replace_values[0]}
+        schema = iceberg.schema()
+        aligned = set()
+        for spec_id, spec in iceberg.specs().items():
+            names = {(schema.find_column_name(f.source_id) or "").lower() for f in spec.fields}
+            if (
+                len(spec.fields) == len(keys)
+                and names == keys
+                and all(str(f.transform) == "identity" for f in spec.fields)
+            ):
+                aligned.add(spec_id)
+        # the files that may hold rows of these partitions; under identity partitioning on exactly these keys a
+        # file is wholly inside or wholly outside each partition, so those files are exactly what is replaced
+        files = [
+            task.file for task in iceberg.scan(row_filter=Warehouse._partition_filter(replace_values)).plan_files()
+        ]
+        return files if all(f.spec_id in aligned for f in files) else None
+
+    @staticmethod
+    def _partition_filter(replace_values: Sequence[Mapping[str, Any]]) -> Any:
+        from pyiceberg.expressions import And, EqualTo, IsNull, Or
+
+        # pyiceberg's expression classes are pydantic models whose signatures mypy misreads: call them as Any
+        is_null, equal_to, and_, or_ = cast(Any, IsNull), cast(Any, EqualTo), cast(Any, And), cast(Any, Or)
+        clauses = []
+        for values in replace_values:
+            parts = [is_null(k) if v is None else equal_to(k, v) for k, v in values.items()]
+            clauses.append(parts[0] if len(parts) == 1 else and_(*parts))
+        return clauses[0] if len(clauses) == 1 else or_(*clauses)
 
     def _ensure_table(self, database: str, table: str, schema: pa.Schema, partition_by: Sequence[str]) -> IcebergTable:
         from pyiceberg.exceptions import NamespaceAlreadyExistsError, TableAlreadyExistsError
