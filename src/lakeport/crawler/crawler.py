@@ -10,9 +10,6 @@ catalog untouched.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import threading
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,7 +39,7 @@ from lakeport.crawler.targets import Target
 from lakeport.errors import AlreadyExists, LakeportError, NotFound
 from lakeport.iam.arns import glue_arn
 from lakeport.metadata.times import now, utc
-from lakeport.processes import HOST
+from lakeport.processes import HOST, start_worker
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Row
@@ -250,29 +247,13 @@ class Crawlers:
 
     def _spawn(self, name: str, run_id: str) -> None:
         """Run the crawl in a detached worker process (it takes over the run: its pid is recorded)."""
-        log_dir = self.lake_root / ".lakeport" / "workers"
-        log_dir.mkdir(parents=True, exist_ok=True)
-        with (log_dir / f"crawl-{run_id}.log").open("ab") as out:
-            process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "lakeport.worker",
-                    "crawl",
-                    str(self.lake_root),
-                    name,
-                    run_id,
-                    self.principal.arn,
-                ],
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        # Reap the worker when it exits, or it lingers as a zombie that looks alive to the stale-run check.
-        threading.Thread(target=process.wait, name=f"reap-crawl-{run_id}", daemon=True).start()
+        pid = start_worker(
+            ["crawl", str(self.lake_root), name, run_id, self.principal.arn],
+            self.lake_root / ".lakeport" / "workers" / f"crawl-{run_id}.log",
+            before_fork=self.db.dispose,
+        )
         self.db.run_write(
-            lambda conn: conn.execute(update(crawler_runs).where(crawler_runs.c.id == run_id).values(pid=process.pid))
+            lambda conn: conn.execute(update(crawler_runs).where(crawler_runs.c.id == run_id).values(pid=pid))
         )
 
     def execute_run(self, definition: CrawlerDefinition, run_id: str, progress: Progress | None = None) -> None:

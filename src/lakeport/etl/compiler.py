@@ -107,9 +107,12 @@ class Compiler:
         self.lazy = lazy  # sources as views, read by the plans that use them (else materialized tables)
         self.statements: list[str] = []
         self.filtered: set[str] = set()  # CSV sources read again without their rows of bad integers
+        self._described: dict[str, list[str]] = {}  # DESCRIBE binds the whole view chain below: once per name
 
     def columns(self, node_id: str) -> list[str]:
-        return [row[0] for row in self.con.execute(f"DESCRIBE {ident(node_id)}").fetchall()]
+        if node_id not in self._described:
+            self._described[node_id] = [row[0] for row in self.con.execute(f"DESCRIBE {ident(node_id)}").fetchall()]
+        return list(self._described[node_id])
 
     def _need(self, node: Node, fld: str, wanted: Sequence[str], available: Sequence[str]) -> None:
         known = {c.lower() for c in available}
@@ -120,9 +123,12 @@ class Compiler:
                     hint=f"the input's columns: {', '.join(available)}",
                 )
 
-    def run(self, statement: str) -> None:
+    def run(self, statement: str, *, defines: str | None = None) -> None:
+        """Run and record a statement; ``defines``: the view or table it (re)creates."""
         self.statements.append(statement.strip() + ";")
         self.con.execute(statement)
+        if defines is not None:
+            self._described.pop(defines, None)
 
     # ---- sources
 
@@ -134,7 +140,7 @@ class Compiler:
                 code="NoDataException",
             )
         kind = "VIEW" if self.lazy else "TABLE"
-        self.run(f"CREATE OR REPLACE TEMP {kind} {ident(node.id)} AS {self.read_sql(node, files)}")
+        self.run(f"CREATE OR REPLACE TEMP {kind} {ident(node.id)} AS {self.read_sql(node, files)}", defines=node.id)
 
     def read_sql(self, node: Source, files: SourceFiles) -> str:
         paths = string_list(files.files)
@@ -220,7 +226,7 @@ class Compiler:
         build = builders.get(type(node))
         if build is None:
             raise NodeError(f"job {self.job}, node {node.id}: {node.type} nodes are not compiled here")
-        self.run(f"CREATE OR REPLACE TEMP VIEW {ident(node.id)} AS {build(node)}")
+        self.run(f"CREATE OR REPLACE TEMP VIEW {ident(node.id)} AS {build(node)}", defines=node.id)
 
     def _apply_mapping(self, node: ApplyMapping) -> str:
         (source,) = node.inputs

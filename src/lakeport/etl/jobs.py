@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -29,7 +27,7 @@ from lakeport.etl.definition import JobDefinition
 from lakeport.etl.schema import job_runs, jobs
 from lakeport.iam.arns import glue_arn
 from lakeport.metadata.times import iso, now, utc
-from lakeport.processes import HOST, process_alive
+from lakeport.processes import HOST, process_alive, start_worker
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Row
@@ -328,20 +326,12 @@ class Jobs:
         return self.wait(name, run_id, on_update=on_update)
 
     def _spawn(self, name: str, run_id: str) -> None:
-        log_dir = self.lake_root / ".lakeport" / "workers"
-        log_dir.mkdir(parents=True, exist_ok=True)
-        with (log_dir / f"job-{run_id}.log").open("ab") as out:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "lakeport.worker", "job", str(self.lake_root), name, run_id, self.principal.arn],
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        threading.Thread(target=process.wait, name=f"reap-{run_id}", daemon=True).start()
-        self.db.run_write(
-            lambda conn: conn.execute(update(job_runs).where(job_runs.c.id == run_id).values(pid=process.pid))
+        pid = start_worker(
+            ["job", str(self.lake_root), name, run_id, self.principal.arn],
+            self.lake_root / ".lakeport" / "workers" / f"job-{run_id}.log",
+            before_fork=self.db.dispose,
         )
+        self.db.run_write(lambda conn: conn.execute(update(job_runs).where(job_runs.c.id == run_id).values(pid=pid)))
 
     def wait(
         self, name: str, run_id: str, *, on_update: Callable[[JobRun], None] | None = None, timeout: float | None = None
@@ -363,7 +353,7 @@ class Jobs:
             if deadline is not None and time.monotonic() > deadline:
                 return run
             time.sleep(pause)
-            pause = min(pause * 1.5, 0.25)
+            pause = min(pause * 1.5, 0.05)
 
     def _retry_of(self, run: JobRun) -> str | None:
         with self.db.read() as conn:

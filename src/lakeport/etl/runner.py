@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from lakeport.catalog import Catalog
+    from lakeport.catalog.types import HiveType
     from lakeport.observe import LogStore
     from lakeport.storage import Storage
     from lakeport.storage.objects import ObjectInfo
@@ -114,7 +115,7 @@ class _Written:
     table: str
     out_dir: Path
     files: list[str]
-    schema: pa.Schema
+    columns: list[tuple[str, HiveType]]
     mode: str
     expected: int | str | None
     replace_values: list[dict[str, Any]]
@@ -122,6 +123,13 @@ class _Written:
 
     def discard(self) -> None:
         shutil.rmtree(self.out_dir, ignore_errors=True)
+
+    def schema(self) -> pa.Schema:
+        import pyarrow as pa
+
+        from lakeport.catalog.types import to_arrow
+
+        return pa.schema([pa.field(name, to_arrow(kind)) for name, kind in self.columns])
 
 
 def _scans(tree: Any) -> Iterator[dict[str, Any]]:
@@ -531,8 +539,10 @@ class JobRunner:
         database, table = split_table_name(node.table)
         warehouse = self.env.warehouse
         self._progress(f"writing {node.table}")
-        incoming = _arrow_schema(self.con, node.id)
-        target = warehouse.target_schema(database, table, incoming)
+        # Hive types from DuckDB's own description, the table's from lakeport's catalog: neither Arrow nor Iceberg
+        # is needed before the COPY, so their imports (a second or so) overlap DuckDB's work (see _prewarm).
+        incoming = _described(self.con, node.id)
+        target = warehouse.target_columns(database, table, incoming)
         source = ident(node.id)
         expected: int | str | None = "any"
         mode = {"append": "append", "overwrite": "overwrite", "overwrite_partitions": "overwrite_partitions"}.get(
@@ -550,17 +560,17 @@ class JobRunner:
                     f"ANTI JOIN {source} AS n USING ({keys}) UNION ALL BY NAME SELECT * FROM {source})"
                 )
                 source = merged
-        incoming_names = {f.name.lower() for f in incoming}
-        from lakeport.catalog.types import from_arrow, to_duckdb
+        incoming_names = {name.lower() for name, _ in incoming}
+        from lakeport.catalog.types import to_duckdb
 
         columns = [
             (
-                f"CAST({ident(f.name)} AS {to_duckdb(from_arrow(f.type))})"
-                if f.name.lower() in incoming_names
-                else f"CAST(NULL AS {to_duckdb(from_arrow(f.type))})"
+                f"CAST({ident(name)} AS {to_duckdb(kind)})"
+                if name.lower() in incoming_names
+                else f"CAST(NULL AS {to_duckdb(kind)})"
             )
-            + f" AS {ident(f.name)}"
-            for f in target
+            + f" AS {ident(name)}"
+            for name, kind in target
         ]
         query = f"SELECT {', '.join(columns)} FROM {source}"
         out_dir = (
@@ -612,7 +622,7 @@ class JobRunner:
             database,
             table,
             files=files,
-            schema=written.schema,
+            schema=written.schema(),
             mode=written.mode,
             partition_by=node.partition_by,
             properties=properties,
@@ -729,7 +739,7 @@ class JobContext:
         self._count += 1
         view = name or f"view_{self._count}"
         assert self._runner.compiler is not None
-        self._runner.compiler.run(f"CREATE OR REPLACE TEMP VIEW {ident(view)} AS {query}")
+        self._runner.compiler.run(f"CREATE OR REPLACE TEMP VIEW {ident(view)} AS {query}", defines=view)
         return view
 
     def write(
@@ -780,14 +790,11 @@ def _split_uri(uri: str) -> tuple[str, str]:
     return bucket, key
 
 
-def _arrow_schema(con: duckdb.DuckDBPyConnection, view: str) -> pa.Schema:
-    """The view's columns as Arrow types, canonicalized through the Hive type system (what Iceberg stores)."""
-    import pyarrow as pa
+def _described(con: duckdb.DuckDBPyConnection, view: str) -> list[tuple[str, HiveType]]:
+    """The view's columns in Hive types (what Iceberg stores), from DuckDB's description of it."""
+    from lakeport.catalog.types import from_duckdb
 
-    from lakeport.catalog.types import from_arrow, to_arrow
-
-    raw = con.sql(f"SELECT * FROM {ident(view)} LIMIT 0").arrow().schema
-    return pa.schema([pa.field(f.name, to_arrow(from_arrow(f.type))) for f in raw])
+    return [(row[0], from_duckdb(row[1])) for row in con.execute(f"DESCRIBE SELECT * FROM {ident(view)}").fetchall()]
 
 
 def temp_work_dir(root: Path, run_id: str) -> Path:

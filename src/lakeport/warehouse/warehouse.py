@@ -29,6 +29,7 @@ from lakeport.catalog.model import ICEBERG, Column, Table, TableFormat
 from lakeport.catalog.names import check_name
 from lakeport.errors import Conflict, InvalidInput, NotFound
 from lakeport.iam.arns import glue_arn
+from lakeport.warehouse.evolution import plan_columns
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from pyiceberg.table import Table as IcebergTable
 
     from lakeport.catalog import Catalog
+    from lakeport.catalog.types import HiveType
     from lakeport.iam import IAM, Principal
     from lakeport.metadata.database import MetadataDB
     from lakeport.settings import StorageSettings
@@ -180,41 +182,49 @@ class Warehouse:
         """The schema new files must have: the table's types for its columns, new columns appended.
 
         A column whose incoming type cannot be read as the table's (or safely widened to it) is an error
-        naming the column. Types widen as Iceberg allows: int → bigint, float → double, decimal precision up.
+        naming the column (see ``lakeport.warehouse.evolution``).
         """
         import pyarrow as pa
 
-        from lakeport.catalog.supertypes import common_supertype
         from lakeport.catalog.types import from_arrow, to_arrow
 
         current = self.load(database, table)
         if current is None:
             return incoming
         existing = current.schema().as_arrow()
-        by_name = {f.name.lower(): f for f in existing}
-        out: list[pa.Field] = []
-        for f in existing:
-            out.append(pa.field(f.name, f.type))
-        for f in incoming:
-            old = by_name.get(f.name.lower())
-            if old is None:
-                out.append(pa.field(f.name, f.type))
-                continue
-            old_type, new_type = from_arrow(old.type), from_arrow(f.type)
-            if old_type == new_type:
-                continue
-            merged = common_supertype(old_type, new_type)
-            if merged == old_type:
-                continue  # the new values fit the table's type: they are cast to it
-            if _widens(old_type, merged):
-                out[[x.name.lower() for x in out].index(f.name.lower())] = pa.field(old.name, to_arrow(merged))
-                continue
-            raise InvalidInput(
-                f"table {database}.{table}, column {f.name}: the job writes {new_type} but the table holds "
-                f"{old_type}, and {old_type} cannot safely become {merged}",
-                hint="cast the column in the job (apply_mapping), or write a new table",
-            )
-        return pa.schema(out)
+        fields = {f.name.lower(): f for f in [*incoming, *existing]}
+        planned = plan_columns(
+            f"{database}.{table}",
+            [(f.name, from_arrow(f.type)) for f in existing],
+            [(f.name, from_arrow(f.type)) for f in incoming],
+        )
+        return pa.schema(
+            pa.field(c.name, to_arrow(c.type))
+            if c.origin == "widened"
+            else pa.field(c.name, fields[c.name.lower()].type)
+            for c in planned
+        )
+
+    def target_columns(
+        self, database: str, table: str, incoming: Sequence[tuple[str, HiveType]]
+    ) -> list[tuple[str, HiveType]]:
+        """``target_schema`` in Hive types, from the table's catalog entry: no Iceberg metadata is read.
+
+        The commit checks the real table again (``union_by_name``), so an entry a moment behind a racing
+        commit costs nothing but that check.
+        """
+        from lakeport.catalog import EntityNotFound
+        from lakeport.catalog.types import parse_type
+
+        database, table = self._names(database, table)
+        try:
+            entry = self.catalog.get_table(database, table)
+        except EntityNotFound:
+            return list(incoming)
+        if entry.table_type != ICEBERG:
+            return list(incoming)
+        existing = [(c.name, parse_type(c.type)) for c in entry.columns]
+        return [(c.name, c.type) for c in plan_columns(f"{database}.{table}", existing, incoming)]
 
     # ---- commits
 
@@ -268,7 +278,7 @@ class Warehouse:
                     ) from None
                 time.sleep(min(0.02 * 2**attempt, 1.0))
                 continue
-            fresh = self.require(database, table)
+            fresh = iceberg  # the commit left it at the metadata it wrote
             summary = fresh.snapshot_by_id(snapshot_id) if snapshot_id is not None else None
             info = dict(summary.summary.additional_properties) if summary and summary.summary else {}
             self._register(database, table, fresh)
@@ -316,7 +326,6 @@ class Warehouse:
                         snapshot.delete_data_file(data_file)
                     for data_file in added:
                         snapshot.append_data_file(data_file)
-        iceberg.refresh()
         current = iceberg.current_snapshot()
         return None if current is None else current.snapshot_id  # None: a new table, committed empty
 
@@ -533,19 +542,6 @@ class Warehouse:
         database, table = self._names(database, table)
         self._authorize("glue:DeleteTable", database, table)
         self.iceberg.drop_table(f"{database}.{table}")
-
-
-def _widens(old: Any, new: Any) -> bool:
-    from lakeport.catalog.types import Decimal, Primitive
-
-    order = ["tinyint", "smallint", "int", "bigint"]
-    if isinstance(old, Primitive) and isinstance(new, Primitive):
-        if old.name in order and new.name in order:
-            return order.index(new.name) >= order.index(old.name)
-        return (old.name, new.name) == ("float", "double")
-    if isinstance(old, Decimal) and isinstance(new, Decimal):
-        return new.scale == old.scale and new.precision >= old.precision
-    return False
 
 
 def fsync_files(paths: Sequence[str]) -> None:
