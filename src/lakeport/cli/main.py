@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 import traceback
@@ -12,18 +13,6 @@ from rich.markup import escape
 from typer.exceptions import TyperException
 
 from lakeport import __version__
-from lakeport.cli import (
-    catalog_cmd,
-    config_cmd,
-    crawler_cmd,
-    datasets_cmd,
-    events_cmd,
-    ingest_cmd,
-    init_cmd,
-    jobs_cmd,
-    s3_cmd,
-    tables_cmd,
-)
 from lakeport.cli.context import CLIState, OutputFormat, OutputOption, output_of
 from lakeport.cli.output import emit, stderr
 from lakeport.errors import LakeportError
@@ -63,17 +52,51 @@ def version(ctx: typer.Context, output: OutputOption = None) -> None:
     emit(output_of(ctx, output), {"version": __version__}, lambda: print(f"lakeport {__version__}"))
 
 
-app.add_typer(init_cmd.app)
-app.add_typer(config_cmd.app, name="config")
-app.add_typer(s3_cmd.app, name="s3")
-app.add_typer(events_cmd.app, name="events")
-app.add_typer(datasets_cmd.app, name="datasets")
-app.add_typer(ingest_cmd.app, name="ingest")
-app.add_typer(catalog_cmd.app, name="catalog")
-app.add_typer(crawler_cmd.app, name="crawler")
-app.add_typer(crawler_cmd.crawl_app)
-app.add_typer(jobs_cmd.app, name="jobs")
-app.add_typer(tables_cmd.app, name="tables")
+# Each command group's module, and the Typer app in it mounted under a name (None: its commands at the root).
+# A run imports only the group it calls (every group's services cost import time); help and docs load all.
+GROUPS: dict[str, tuple[str, str, str | None]] = {
+    "init": ("init_cmd", "app", None),
+    "config": ("config_cmd", "app", "config"),
+    "s3": ("s3_cmd", "app", "s3"),
+    "events": ("events_cmd", "app", "events"),
+    "datasets": ("datasets_cmd", "app", "datasets"),
+    "ingest": ("ingest_cmd", "app", "ingest"),
+    "catalog": ("catalog_cmd", "app", "catalog"),
+    "crawler": ("crawler_cmd", "app", "crawler"),
+    "crawl": ("crawler_cmd", "crawl_app", None),
+    "jobs": ("jobs_cmd", "app", "jobs"),
+    "tables": ("tables_cmd", "app", "tables"),
+}
+_mounted: set[str] = set()
+_GLOBAL_OPTIONS_WITH_VALUES = ("--lake", "--output", "-o", "--config", "-c")
+
+
+def mount(*names: str) -> typer.Typer:
+    """Add command groups to ``app`` (all of them when no name is given); returns ``app``."""
+    for name in names or tuple(GROUPS):
+        if name in _mounted or name not in GROUPS:
+            continue
+        module, attribute, mounted_as = GROUPS[name]
+        group = getattr(importlib.import_module(f"lakeport.cli.{module}"), attribute)
+        if mounted_as is None:
+            app.add_typer(group)
+        else:
+            app.add_typer(group, name=mounted_as)
+        _mounted.add(name)
+    return app
+
+
+def _command_word(argv: list[str]) -> str | None:
+    """The first word after the global options (the command group), if any."""
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in _GLOBAL_OPTIONS_WITH_VALUES:
+            skip = True
+        elif not arg.startswith("-"):
+            return arg
+    return None
 
 
 def _wants_json(argv: list[str]) -> bool:
@@ -89,6 +112,11 @@ def main(argv: list[str] | None = None) -> int:
     debug = "--debug" in argv
     try:
         # Outside standalone mode, click hands back typer.Exit's code and turns Ctrl-C (Abort) into 130.
+        word = _command_word(argv)
+        if word in GROUPS and not {"-h", "--help"} & set(argv[: argv.index(word)]):
+            mount(word)  # its own group only; `init` also contributes root commands
+        else:
+            mount()
         code = app(args=argv, prog_name="lakeport", standalone_mode=False)
         if isinstance(code, int) and code:
             if code == 130:

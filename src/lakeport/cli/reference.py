@@ -11,7 +11,7 @@ from typing import Any
 
 import typer.main
 
-from lakeport.cli.main import app
+from lakeport.cli.main import mount
 
 HEADER = """# lakeport CLI reference
 
@@ -44,7 +44,7 @@ def _param_line(param: Any) -> str:
 
 
 def render() -> str:
-    root = typer.main.get_command(app)
+    root = typer.main.get_command(mount())
     parts = [HEADER]
     for path, command in _walk(root, ["lakeport"]):
         title = " ".join(path)

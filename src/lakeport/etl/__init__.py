@@ -1,9 +1,13 @@
 """ETL jobs (Glue jobs' role): declarative DAGs and Python scripts on DuckDB, writing Iceberg warehouse tables."""
 
+from typing import TYPE_CHECKING, Any
+
 from lakeport.etl.bad_records import BadRecords
 from lakeport.etl.definition import JobDefinition
 from lakeport.etl.jobs import ConcurrentRunsExceeded, Job, JobNotFound, JobRun, Jobs
-from lakeport.etl.runner import JobContext
+
+if TYPE_CHECKING:
+    from lakeport.etl.runner import JobContext
 
 __all__ = [
     "BadRecords",
@@ -15,3 +19,12 @@ __all__ = [
     "JobRun",
     "Jobs",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # the runner (DuckDB plans, Iceberg commits) loads when a run needs it, not with every CLI command
+    if name == "JobContext":
+        from lakeport.etl.runner import JobContext
+
+        return JobContext
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

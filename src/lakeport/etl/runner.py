@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lakeport.catalog.names import split_table_name
-from lakeport.crawler.targets import hidden
 from lakeport.errors import InvalidInput
 from lakeport.etl.bad_records import (
     Reject,
@@ -414,6 +413,8 @@ class JobRunner:
         return SourceFiles(node.id, paths, node.format, node.options, node.columns, sum(o.size for o in objects))
 
     def _list(self, bucket: str, key: str) -> list[ObjectInfo]:
+        from lakeport.crawler.targets import hidden
+
         storage = self.env.storage
         if key and not key.endswith("/") and storage.object_exists(bucket, key):
             return [storage.head_object(bucket, key)]
