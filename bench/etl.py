@@ -174,7 +174,7 @@ def main() -> None:
         contenders: list[tuple[str, object]] = [("lakeport (jobs start, end to end)", None), ("DuckDB script", DUCKDB)]
         contenders += [("Polars", POLARS), ("pandas", PANDAS)]
         try:
-            import pyspark  # type: ignore[import-not-found]  # noqa: F401
+            import pyspark  # type: ignore[import-not-found,unused-ignore]  # noqa: F401
 
             contenders.append(("PySpark local[2]", SPARK))
         except ImportError:

@@ -305,8 +305,9 @@ class Warehouse:
         from pyiceberg.table import TableProperties, _parquet_files_to_data_files
 
         with iceberg.transaction() as tx:
-            with tx.update_schema() as update:
-                update.union_by_name(schema)
+            if not _same_columns(iceberg, schema):  # most commits change nothing: skip a metadata update
+                with tx.update_schema() as update:
+                    update.union_by_name(schema)
             if tx.table_metadata.name_mapping() is None:  # engines' files carry no field ids: match by name
                 mapping = tx.table_metadata.schema().name_mapping.model_dump_json()
                 tx.set_properties({TableProperties.DEFAULT_NAME_MAPPING: mapping})
@@ -542,6 +543,20 @@ class Warehouse:
         database, table = self._names(database, table)
         self._authorize("glue:DeleteTable", database, table)
         self.iceberg.drop_table(f"{database}.{table}")
+
+
+def _same_columns(iceberg: IcebergTable, schema: pa.Schema) -> bool:
+    """Whether ``schema`` has exactly the table's columns, in order, with the same Iceberg types."""
+    from pyiceberg.io.pyarrow import pyarrow_to_schema
+
+    current = iceberg.schema()
+    try:
+        incoming = pyarrow_to_schema(schema, name_mapping=current.name_mapping)
+    except Exception:  # noqa: BLE001 - a column the table does not have: not the same
+        return False
+    ours = [(f.name, f.field_type) for f in current.fields]
+    theirs = [(f.name, f.field_type) for f in incoming.fields]
+    return ours == theirs
 
 
 def fsync_files(paths: Sequence[str]) -> None:
