@@ -91,6 +91,19 @@ df = (albums.join(artists, albums.artist_id == artists.id).drop(artists.id)
       .join(tracks, albums.track_id == tracks.id).drop(tracks.id)
       .join(features, albums.track_id == features.id, 'left').drop(features.id))
 df.withColumn('release_year', F.year('release_date')).write.mode('overwrite').option('compression', 'snappy').parquet(f'{out}/spark')
+import os
+def hwm(pid):
+    try:
+        return next(int(l.split()[1]) * 1024 for l in open(f'/proc/{pid}/status') if l.startswith('VmHWM:'))
+    except (OSError, StopIteration):
+        return 0
+def parent(pid):
+    try:
+        return int(open(f'/proc/{pid}/stat').read().rsplit(')', 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+kids = [int(p) for p in os.listdir('/proc') if p.isdigit() and parent(p) == os.getpid()]
+print('RSS', hwm(os.getpid()) + sum(hwm(k) for k in kids))  # the driver and its JVM
 spark.stop()
 """
 
