@@ -1,0 +1,66 @@
+"""The DuckDB side of a query: a locked-down connection, and running a translated statement into Athena's shape.
+
+A query connection can read only the folders it is given (``allowed_directories`` with external access off);
+extensions are never installed or auto-loaded (ICU, which DuckDB bundles, is loaded up front for time zones);
+the session time zone is UTC, as Athena's; then the configuration is locked, so no statement can loosen it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lakeport.query.render import athena_type, render
+
+if TYPE_CHECKING:
+    import duckdb
+
+
+@dataclass
+class ResultSet:
+    """Columns (name, Athena type) and rows of Athena's text values (None for NULL)."""
+
+    columns: list[tuple[str, str]]
+    rows: list[list[str | None]] = field(default_factory=list)
+
+
+def connect(
+    readable: Sequence[Path] = (), *, memory_limit: str = "", threads: int = 0, temp_directory: Path | None = None
+) -> duckdb.DuckDBPyConnection:
+    """A sandboxed DuckDB connection that may read only inside ``readable`` (folders)."""
+    import duckdb
+
+    config: dict[str, Any] = {
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": False,
+        "allow_community_extensions": False,
+    }
+    if memory_limit:
+        config["memory_limit"] = memory_limit
+    if threads:
+        config["threads"] = threads
+    con = duckdb.connect(config=config)
+    con.execute("LOAD icu")
+    con.execute("SET TimeZone = 'UTC'")
+    if temp_directory is not None:
+        con.execute("SET temp_directory = ?", [str(temp_directory)])
+    folders = [str(p.resolve()) + "/" for p in readable]
+    if folders:
+        con.execute("SET allowed_directories = ?", [folders])
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+    return con
+
+
+def run(con: duckdb.DuckDBPyConnection, sql: str, *, limit: int | None = None) -> ResultSet:
+    """Run one DuckDB statement; its rows rendered as Athena renders them."""
+    relation = con.sql(sql)
+    if relation is None:
+        return ResultSet(columns=[])
+    types = relation.types
+    columns = [(name, athena_type(kind)) for name, kind in zip(relation.columns, types, strict=True)]
+    raw = relation.limit(limit).fetchall() if limit is not None else relation.fetchall()
+    rows = [[render(value, kind) for value, kind in zip(row, types, strict=True)] for row in raw]
+    return ResultSet(columns=columns, rows=rows)
