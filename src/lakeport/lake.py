@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from lakeport.crawler import Crawlers
     from lakeport.etl import Jobs
     from lakeport.observe import LogStore
+    from lakeport.query.service import Queries, QueryExecution
     from lakeport.storage import Backend, EventLog, ObjectWatcher, Storage, Transfers
     from lakeport.warehouse import Warehouse
 
@@ -221,6 +222,29 @@ class Lake:
             lake_root=self.root,
             objects_root=self.objects_root,
         )
+
+    @cached_property
+    def queries(self) -> Queries:
+        from lakeport.query.service import Queries
+
+        iam = self.settings.iam
+        return Queries(
+            db=self.db,
+            catalog=self.catalog,
+            warehouse=self.warehouse,
+            storage=self.storage,
+            iam=self.iam,
+            principal=self.principal,
+            work_root=self.root / ".lakeport" / "queries",
+            objects_root=self.objects_root,
+            results_bucket=self.settings.storage.default_bucket,
+            region=iam.region,
+            account_id=iam.account_id,
+        )
+
+    def query(self, sql: str, *, database: str = "default") -> QueryExecution:
+        """Run one Athena SQL statement to its end (``lake.queries.get_query_results`` reads the rows)."""
+        return self.queries.start_query_execution(sql, database=database, wait=True)
 
     def watcher(self) -> ObjectWatcher:
         from lakeport.storage import ObjectWatcher

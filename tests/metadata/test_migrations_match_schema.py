@@ -22,6 +22,7 @@ import lakeport.catalog.schema
 import lakeport.crawler.schema
 import lakeport.etl.schema
 import lakeport.observe.schema
+import lakeport.query.schema
 import lakeport.storage.events
 from lakeport.metadata import HEAD_REVISION, MetadataDB
 from lakeport.metadata.schema import metadata_obj
@@ -31,6 +32,7 @@ REGISTERING_MODULES = (
     lakeport.crawler.schema,
     lakeport.etl.schema,
     lakeport.observe.schema,
+    lakeport.query.schema,
     lakeport.storage.events,
 )
 

@@ -66,6 +66,8 @@ GROUPS: dict[str, tuple[str, str, str | None]] = {
     "crawl": ("crawler_cmd", "crawl_app", None),
     "jobs": ("jobs_cmd", "app", "jobs"),
     "tables": ("tables_cmd", "app", "tables"),
+    "query": ("query_cmd", "query_app", None),
+    "queries": ("query_cmd", "app", "queries"),
 }
 _mounted: set[str] = set()
 _GLOBAL_OPTIONS_WITH_VALUES = ("--lake", "--output", "-o", "--config", "-c")

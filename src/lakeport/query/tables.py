@@ -1,0 +1,172 @@
+"""Catalog tables as DuckDB views, for one query: what ``db.table`` means when a query names it.
+
+- an ICEBERG table reads the Parquet files of its current snapshot (pinned when the query starts, so the
+  query sees one snapshot however long it runs);
+- an external table reads the objects under its location with its declared columns and SerDe (CSV
+  delimiter, quote, escape, header, null markers; JSON; Parquet), each partition's files with the
+  partition's values as constant columns (a predicate on them skips whole partitions);
+- a view (``VIRTUAL_VIEW``) is its stored SQL, translated like a query.
+
+Only local lakes map objects to files DuckDB can read directly; an S3 lake's objects are fetched into the
+query's scratch folder first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lakeport.catalog.model import ICEBERG, Table
+from lakeport.catalog.types import parse_type, to_duckdb
+from lakeport.errors import InvalidInput, NotFound
+
+if TYPE_CHECKING:
+    from lakeport.catalog import Catalog
+    from lakeport.storage import Storage
+    from lakeport.warehouse import Warehouse
+
+
+class TableNotFound(NotFound):
+    default_code = "EntityNotFoundException"
+
+
+def ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+@dataclass
+class ResolvedTable:
+    database: str
+    name: str
+    select: str  # DuckDB SELECT producing the table's rows
+    files: list[str] = field(default_factory=list)
+    bytes: int = 0
+    snapshot_id: int | None = None
+
+
+@dataclass
+class TableResolver:
+    catalog: Catalog
+    warehouse: Warehouse
+    storage: Storage
+    local_file: Callable[[str, str], str]  # (bucket, key) → a path DuckDB may read
+
+    def resolve(self, database: str, name: str) -> ResolvedTable:
+        from lakeport.catalog import EntityNotFound
+
+        try:
+            table = self.catalog.get_table(database, name)
+        except EntityNotFound:
+            raise TableNotFound(
+                f"table {database}.{name} does not exist",
+                hint="lakeport catalog tables DATABASE lists the tables; a crawler or a job creates them",
+            ) from None
+        if table.table_type == ICEBERG:
+            return self._iceberg(table)
+        if table.table_type == "VIRTUAL_VIEW":
+            raise InvalidInput(f"view {database}.{name}: views are not supported by the query service yet")
+        return self._external(table)
+
+    def _iceberg(self, table: Table) -> ResolvedTable:
+        iceberg = self.warehouse.require(table.database, table.name)
+        snapshot = iceberg.current_snapshot()
+        files = self.warehouse.data_files(table.database, table.name) if snapshot is not None else []
+        columns = [(c.name, c.type) for c in table.columns]
+        select = _parquet_select(files, columns)
+        size = sum(Path(f).stat().st_size for f in files if Path(f).exists())
+        return ResolvedTable(
+            table.database, table.name, select, files, size, snapshot.snapshot_id if snapshot else None
+        )
+
+    def _external(self, table: Table) -> ResolvedTable:
+        columns = [(c.name, c.type) for c in table.columns]
+        keys = [(c.name, c.type) for c in table.partition_keys]
+        if keys:
+            parts = self.catalog.get_partitions(table.database, table.name)
+            selects: list[str] = []
+            files: list[str] = []
+            size = 0
+            for partition in parts:
+                found, found_size = self._files(partition.location)
+                if not found:
+                    continue
+                constants = ", ".join(
+                    f"CAST({'NULL' if v is None else literal(v)} AS {to_duckdb(parse_type(t))}) AS {ident(n)}"
+                    for (n, t), v in zip(keys, partition.values, strict=True)
+                )
+                selects.append(f"SELECT *, {constants} FROM ({self._read(table, found, columns)})")
+                files += found
+                size += found_size
+            if not selects:
+                return ResolvedTable(table.database, table.name, _empty(columns + keys))
+            return ResolvedTable(table.database, table.name, " UNION ALL BY NAME ".join(selects), files, size)
+        found, size = self._files(table.location)
+        if not found:
+            return ResolvedTable(table.database, table.name, _empty(columns))
+        return ResolvedTable(table.database, table.name, self._read(table, found, columns), found, size)
+
+    def _files(self, location: str) -> tuple[list[str], int]:
+        if not location.startswith("s3://"):
+            raise InvalidInput(f"table location {location!r} is not an s3:// URI")
+        bucket, _, prefix = location[5:].partition("/")
+        if prefix and not prefix.endswith("/"):
+            prefix += "/"
+        files, size = [], 0
+        for info in self.storage.iter_objects(bucket, prefix=prefix):
+            rest = info.key[len(prefix) :]
+            if info.size == 0 or any(part.startswith(("_", ".")) for part in rest.split("/")):
+                continue  # Hive/Athena skip hidden files and folders (_SUCCESS, .crc, _temporary/)
+            if "/" in rest and "=" in rest.split("/")[0]:
+                continue  # a partition folder: read through its partition
+            files.append(self.local_file(bucket, info.key))
+            size += info.size
+        return files, size
+
+    @staticmethod
+    def _read(table: Table, files: Sequence[str], columns: Sequence[tuple[str, str]]) -> str:
+        paths = "[" + ", ".join(literal(f) for f in files) + "]"
+        fmt = table.format
+        kind = fmt.classification.lower()
+        if kind in ("parquet", "iceberg"):
+            return _parquet_select(list(files), columns)
+        typed = "{" + ", ".join(f"{literal(n)}: {literal(to_duckdb(parse_type(t)))}" for n, t in columns) + "}"
+        if kind == "json":
+            return f"SELECT * FROM read_json({paths}, columns = {typed}, format = 'auto', hive_partitioning = false)"
+        if kind not in ("csv", "tsv", "text"):
+            raise InvalidInput(f"table {table.database}.{table.name}: format {fmt.classification!r} cannot be queried")
+        args = [
+            paths,
+            f"columns = {typed}",
+            f"header = {'true' if fmt.header else 'false'}",
+            f"delim = {literal(fmt.delimiter or ',')}",
+            f"quote = {literal(fmt.quote or chr(34))}",
+            f"escape = {literal(fmt.escape or fmt.quote or chr(34))}",
+            "auto_detect = false",
+            "hive_partitioning = false",  # partition values come from the catalog's partitions, not the path
+        ]
+        if fmt.null_markers:
+            args.append("nullstr = [" + ", ".join(literal(n) for n in fmt.null_markers) + "]")
+        return f"SELECT * FROM read_csv({', '.join(args)})"
+
+
+def _parquet_select(files: Sequence[str], columns: Sequence[tuple[str, str]]) -> str:
+    if not files:
+        return _empty(columns)
+    paths = "[" + ", ".join(literal(f) for f in files) + "]"
+    if not columns:
+        return f"SELECT * FROM read_parquet({paths}, union_by_name = true, hive_partitioning = false)"
+    picks = ", ".join(f"CAST({ident(n)} AS {to_duckdb(parse_type(t))}) AS {ident(n)}" for n, t in columns)
+    return f"SELECT {picks} FROM read_parquet({paths}, union_by_name = true, hive_partitioning = false)"
+
+
+def _empty(columns: Sequence[tuple[str, str]]) -> str:
+    if not columns:
+        return "SELECT NULL WHERE false"
+    picks = ", ".join(f"CAST(NULL AS {to_duckdb(parse_type(t))}) AS {ident(n)}" for n, t in columns)
+    return f"SELECT {picks} WHERE false"
