@@ -11,16 +11,21 @@ import duckdb
 from lakeport import Lake
 
 
+def run_demo(lake: Path) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "lakeport.demo", str(lake), "--scale", "0.01"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc
+
+
 def test_demo_runs_to_the_end_and_is_repeatable(tmp_path: Path) -> None:
     for _ in range(2):
-        proc = subprocess.run(
-            [sys.executable, "-m", "lakeport.demo", str(tmp_path / "demo-lake"), "--scale", "0.01"],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert proc.returncode == 0, proc.stderr
+        proc = run_demo(tmp_path / "demo-lake")
         assert "staging/spotify/spotify-albums_data_2023.csv" in proc.stdout
         assert "demo finished" in proc.stdout
         assert "crawled staging: SUCCEEDED" in proc.stdout
@@ -51,14 +56,7 @@ def test_demo_runs_to_the_end_and_is_repeatable(tmp_path: Path) -> None:
 
 def test_the_tutorial_query_returns_what_duckdb_returns_on_the_same_files(tmp_path: Path) -> None:
     """Acceptance (issue 6): the tutorials' Athena query through lakeport equals raw DuckDB on the Parquet files."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "lakeport.demo", str(tmp_path / "demo-lake"), "--scale", "0.01"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
+    proc = run_demo(tmp_path / "demo-lake")
     assert "Athena: most popular artists by tracks" in proc.stdout
     with Lake.open(tmp_path / "demo-lake") as lake:
         execution = lake.query(
