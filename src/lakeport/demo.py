@@ -77,9 +77,9 @@ def run(lake_path: Path, *, scale: float, seed: int) -> None:
     if execution.state != "SUCCEEDED":
         raise LakeportError(f"the tutorial query {execution.state}: {execution.state_change_reason}")
     page = lake.queries.get_query_results(execution.id, max_results=11)
-    rows = [[c.get("VarCharValue", "") for c in r["Data"]] for r in page["ResultSet"]["Rows"]]
-    results = Table(*rows[0], title="Athena: most popular artists by tracks", show_edge=False)
-    for row in rows[1:]:
+    result_rows = [[c.get("VarCharValue", "") for c in r["Data"]] for r in page["ResultSet"]["Rows"]]
+    results = Table(*result_rows[0], title="Athena: most popular artists by tracks", show_edge=False)
+    for row in result_rows[1:]:
         results.add_row(*row)
     console.print(results)
     console.print(

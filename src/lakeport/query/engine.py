@@ -7,6 +7,9 @@ the session time zone is UTC, as Athena's; then the configuration is locked, so 
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +35,16 @@ def connect(
     """A sandboxed DuckDB connection that may read only inside ``readable`` (folders)."""
     import duckdb
 
+    # DuckDB adds its temp folder to the readable ones: it must be private to this connection (never the
+    # default ``./.tmp`` of whatever folder the service runs in), and it goes when the connection does.
+    if temp_directory is None:
+        temp_directory = Path(tempfile.mkdtemp(prefix="lakeport-query-"))
+        cleanup = True
+    else:
+        temp_directory.mkdir(parents=True, exist_ok=True)
+        cleanup = False
     config: dict[str, Any] = {
+        "temp_directory": str(temp_directory),
         "autoinstall_known_extensions": False,
         "autoload_known_extensions": False,
         "allow_community_extensions": False,
@@ -44,13 +56,13 @@ def connect(
     con = duckdb.connect(config=config)
     con.execute("LOAD icu")
     con.execute("SET TimeZone = 'UTC'")
-    if temp_directory is not None:
-        con.execute("SET temp_directory = ?", [str(temp_directory)])
     folders = [str(p.resolve()) + "/" for p in readable]
     if folders:
         con.execute("SET allowed_directories = ?", [folders])
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
+    if cleanup:
+        weakref.finalize(con, shutil.rmtree, str(temp_directory), True)
     return con
 
 

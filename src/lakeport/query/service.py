@@ -9,6 +9,7 @@ connection that can read only the lake's objects; its tables are the catalog's, 
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 import time
 import uuid
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from lakeport.errors import InvalidInput, LakeportError, NotFound
+from lakeport.errors import AccessDenied, InvalidInput, LakeportError, NotFound
 from lakeport.metadata.times import now
 from lakeport.query.engine import connect, run
 from lakeport.query.results import from_csv, metadata, results_page, to_csv
@@ -162,6 +163,9 @@ class Queries:
                         hint="use a new token for a new query",
                     )
                 return self._finished(found.id) if wait else _execution(found)
+        from lakeport.catalog.names import check_name
+
+        database = check_name("database", database)
         execution_id = str(uuid.uuid4())
         location = (output_location or f"s3://{self.results_bucket}/{self.results_prefix}").rstrip("/") + "/"
         try:
@@ -284,9 +288,8 @@ class Queries:
                 entry = self.catalog.get_table(db, name)
                 schema.setdefault(db, {})[name] = {c.name: c.type for c in (*entry.columns, *entry.partition_keys)}
             translation = translate(execution.query, default_database=execution.database, schema=schema)
-            readable = [self.objects_root] if self.objects_root is not None else []
-            readable.append(self._scratch(execution_id))
-            con = connect(readable)
+            readable = [self.objects_root] if self.objects_root is not None else [self.work_root / "objects"]
+            con = connect(readable, temp_directory=self._scratch(execution_id))
             with _LOCK:
                 _RUNNING[execution_id] = con
             for table in resolved:
@@ -321,6 +324,7 @@ class Queries:
                 _RUNNING.pop(execution_id, None)
             if con is not None:
                 con.close()
+            shutil.rmtree(self.work_root / execution_id, ignore_errors=True)
 
     def _scratch(self, execution_id: str) -> Path:
         path = self.work_root / execution_id
@@ -329,7 +333,14 @@ class Queries:
 
     def _local_file(self, bucket: str, key: str) -> str:
         if self.objects_root is not None:
-            return str(self.objects_root / bucket / key)
+            path = self.objects_root / bucket / key
+            real, root = os.path.realpath(path), os.path.realpath(self.objects_root)
+            if os.path.commonpath([real, root]) != root:
+                raise AccessDenied(
+                    f"s3://{bucket}/{key} is a link to {real}, outside the lake",
+                    hint="tables read only the lake's own objects",
+                )
+            return str(path)
         target = self.work_root / "objects" / bucket / key
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,7 @@ from typing import Any, cast
 
 import sqlglot
 from sqlglot import exp
-from sqlglot.errors import ParseError, SqlglotError
+from sqlglot.errors import ParseError, SqlglotError, TokenError
 
 from lakeport.errors import InvalidInput
 from lakeport.query.functions import rewrite_functions
@@ -56,6 +56,7 @@ Rule = Callable[[exp.Expression, "Context"], exp.Expression]
 class Context:
     default_database: str
     schema: Schema
+    sql: str = ""
     tables: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -77,6 +78,8 @@ def _parse_all(sql: str) -> list[exp.Expression]:
 def parse(sql: str) -> exp.Expression:
     try:
         statements = _parse_all(sql)
+    except TokenError as exc:
+        raise QuerySyntaxError(f"syntax error: {exc}", hint="a string, quoted name or comment is not closed") from None
     except ParseError as exc:
         first = exc.errors[0] if exc.errors else {}
         where = f" at line {first.get('line')}, column {first.get('col')}" if first else ""
@@ -92,25 +95,60 @@ def parse(sql: str) -> exp.Expression:
 
 
 def _check_statement(tree: exp.Expression, ctx: Context) -> exp.Expression:
-    if not isinstance(tree, exp.Query):
+    if not isinstance(tree, exp.Query | exp.Values):
+        words = (ctx.sql.split() or ["?"])[0].upper()
         raise UnsupportedSql(
-            f"{tree.key.upper()} statements are not supported here",
+            f"{words} statements are not supported here",
             hint="queries are SELECT / WITH / VALUES",
         )
     return tree
 
 
+# DuckDB's own schemas and catalogs: never a table a query may name
+RESERVED_SCHEMAS = frozenset({"pg_catalog", "information_schema", "main", "system", "temp", "memory"})
+CATALOGS = frozenset({"awsdatacatalog"})  # Athena's name for the Glue Data Catalog
+
+
+def _visible_ctes(table: exp.Table) -> set[str]:
+    """The CTE names in scope at ``table``: those of every WITH that encloses it."""
+    names: set[str] = set()
+    node: Any = table
+    while node is not None:
+        parent = node.parent
+        with_ = node.args.get("with_") or node.args.get("with") if isinstance(node, exp.Query) else None
+        if isinstance(with_, exp.With):
+            names |= {cte.alias_or_name.lower() for cte in with_.expressions}
+        node = parent
+    return names
+
+
 def _qualify_tables(tree: exp.Expression, ctx: Context) -> exp.Expression:
-    """Unqualified table names take the execution's database; CTE names stay as they are."""
-    ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
-    for table in tree.find_all(exp.Table):
-        if not table.name or isinstance(table.this, exp.Func | exp.Unnest):
+    """Every table a query names is a catalog table ``database.table`` with a valid name; unqualified names take
+    the execution's database; a CTE name refers to the CTE only where that CTE is in scope."""
+    from lakeport.catalog.names import check_name
+
+    for table in list(tree.find_all(exp.Table)):
+        if isinstance(table.this, exp.Func | exp.Unnest) or not table.name:
             continue
-        if not table.db and table.name.lower() in ctes:
+        if not table.db and table.name.lower() in _visible_ctes(table):
             continue
-        if not table.db:
-            table.set("db", exp.to_identifier(ctx.default_database))
-        pair = (table.db.lower(), table.name.lower())
+        catalog = table.catalog
+        if catalog and catalog.lower() not in CATALOGS:
+            raise UnsupportedSql(
+                f"catalog {catalog!r} is not known; tables are in AwsDataCatalog",
+                hint="name tables as database.table",
+            )
+        database = table.db or ctx.default_database
+        try:
+            database, name = check_name("database", database), check_name("table", table.name)
+        except InvalidInput as exc:
+            raise UnsupportedSql(f"{exc.message}: only catalog tables can be queried", hint=exc.hint) from None
+        if database in RESERVED_SCHEMAS:
+            raise UnsupportedSql(f"database {database!r} is not a catalog database", hint="name a catalog table")
+        table.set("catalog", None)
+        table.set("db", exp.to_identifier(database))
+        table.set("this", exp.to_identifier(name))
+        pair = (database, name)
         if pair not in ctx.tables:
             ctx.tables.append(pair)
     return tree
@@ -160,7 +198,7 @@ RULES: tuple[Rule, ...] = (
 
 def translate(sql: str, *, default_database: str = "default", schema: Schema | None = None) -> Translation:
     tree = parse(sql)
-    ctx = Context(default_database=default_database, schema=schema or {})
+    ctx = Context(default_database=default_database, schema=schema or {}, sql=sql)
     for rule in RULES:
         tree = rule(tree, ctx)
     try:
