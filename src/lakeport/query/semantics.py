@@ -229,16 +229,49 @@ def _sequence(node: exp.Expression) -> exp.Expression:
         step = case(
             (exp.LTE(this=start.copy(), expression=end.copy()), exp.Literal.number(1)), default=exp.Literal.number(-1)
         )
-    return fn("generate_series", start.copy(), end.copy(), step)
+        return fn("generate_series", start.copy(), end.copy(), step)
+    zero = exp.Literal.number(0)
+    wrong_way = exp.Or(
+        this=exp.And(
+            this=exp.GT(this=step.copy(), expression=zero), expression=exp.GT(this=start.copy(), expression=end.copy())
+        ),
+        expression=exp.And(
+            this=exp.LT(this=step.copy(), expression=zero.copy()),
+            expression=exp.LT(this=start.copy(), expression=end.copy()),
+        ),
+    )
+    message = exp.Literal.string(
+        "sequence stop value should be greater than or equal to start value if step is greater than zero "
+        "otherwise stop should be less than or equal to start"
+    )
+    return case((wrong_way, _error(message)), default=fn("generate_series", start.copy(), end.copy(), step.copy()))
 
 
 # ---- numbers and JSON
 
 
+INTEGER_TEXT = r"[ \t]*[+-]?[0-9]+[ \t]*"
+
+
 def _cast(node: exp.Expression) -> exp.Expression:
-    """Casting a double or decimal to an integer rounds half away from zero in Trino (DuckDB: half to even);
-    a timestamp cast to varchar keeps its milliseconds."""
+    """Casting a double or decimal to an integer rounds half away from zero in Trino (DuckDB: half to even); a
+    string cast to an integer must be a whole number (DuckDB rounds '1.5'); a timestamp cast to varchar keeps
+    its milliseconds."""
     target = node.args.get("to")
+    if target is not None and target.this in INTEGERS and kind(node.this) in (T.VARCHAR, T.TEXT, T.CHAR):
+        whole = fn("regexp_full_match", node.this.copy(), exp.Literal.string(INTEGER_TEXT))
+        if isinstance(node, exp.TryCast):
+            return case((whole, node.copy()), default=null())
+        refusal = exp.DPipe(
+            this=exp.Literal.string("Cannot cast '"),
+            expression=exp.DPipe(
+                this=node.this.copy(), expression=exp.Literal.string(f"' to {target.sql(dialect='trino').upper()}")
+            ),
+        )
+        return case(
+            (exp.Or(this=exp.Is(this=node.this.copy(), expression=null()), expression=whole), node.copy()),
+            default=_error(refusal),
+        )
     if target is not None and target.this in INTEGERS and kind(node.this) in INEXACT:
         node = node.copy()
         node.set("this", fn("round", node.this))
@@ -284,6 +317,46 @@ def _repeat(node: exp.Expression) -> exp.Expression:
     return fn("list_transform", fn("generate_series", exp.Literal.number(1), times.copy()), copies)
 
 
+def _error(message: exp.Expression) -> exp.Expression:
+    return fn("error", message)
+
+
+def _bracket(node: exp.Expression) -> exp.Expression:
+    """``a[i]`` is an error outside 1..cardinality in Trino, ``m[k]`` an error for a missing key; ``element_at``
+    (sqlglot's safe bracket) is NULL beyond the end but an error at 0. DuckDB answers NULL in all these cases."""
+    container, keys = node.this, node.expressions
+    if len(keys) != 1:
+        return node
+    key = keys[0]
+    if not node.args.get("safe") and kind(container) != T.MAP:
+        # sqlglot keeps Trino's subscripts 0-based inside its tree (its DuckDB output adds 1 back)
+        key = exp.Paren(this=exp.Add(this=key.copy(), expression=exp.Literal.number(1)))
+    container_kind = kind(container) or (T.ARRAY if isinstance(container, exp.Array) else None)
+    if container_kind == T.MAP and not node.args.get("safe"):
+        missing = exp.Not(this=fn("map_contains", container.copy(), key.copy()))
+        return case((missing, _error(exp.Literal.string("Key not present in map"))), default=node.copy())
+    if container_kind not in (T.ARRAY, T.LIST):
+        return node
+    zero = exp.EQ(this=key.copy(), expression=exp.Literal.number(0))
+    start_error = _error(exp.Literal.string("SQL array indices start at 1"))
+    if node.args.get("safe"):
+        return case((zero, start_error), default=node.copy())
+    size = fn("len", container.copy())
+    beyond = exp.GT(this=key.copy(), expression=size)
+    message = exp.DPipe(
+        this=exp.Literal.string("Array subscript must be less than or equal to array length: "),
+        expression=exp.DPipe(
+            this=exp.Cast(this=key.copy(), to=exp.DataType.build("VARCHAR")),
+            expression=exp.DPipe(
+                this=exp.Literal.string(" > "),
+                expression=exp.Cast(this=fn("len", container.copy()), to=exp.DataType.build("VARCHAR")),
+            ),
+        ),
+    )
+    negative = exp.LT(this=key.copy(), expression=exp.Literal.number(1))
+    return case((negative, start_error), (beyond, _error(message)), default=node.copy())
+
+
 REWRITES: dict[type[exp.Expression], Callable[[exp.Expression], exp.Expression]] = {
     exp.DateTrunc: _date_trunc,
     exp.TimestampTrunc: _date_trunc,
@@ -303,6 +376,8 @@ REWRITES: dict[type[exp.Expression], Callable[[exp.Expression], exp.Expression]]
     exp.ArraySlice: _slice,
     exp.GenerateSeries: _sequence,
     exp.Cast: _cast,
+    exp.TryCast: _cast,
+    exp.Bracket: _bracket,
     exp.Split: _split,
     exp.Repeat: _repeat,
     exp.Extract: _extract,
