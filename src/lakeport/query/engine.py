@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import threading
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -76,3 +77,31 @@ def run(con: duckdb.DuckDBPyConnection, sql: str, *, limit: int | None = None) -
     raw = relation.limit(limit).fetchall() if limit is not None else relation.fetchall()
     rows = [[render(value, kind) for value, kind in zip(row, types, strict=True)] for row in raw]
     return ResultSet(columns=columns, rows=rows)
+
+
+class Spares:
+    """Sandboxed connections made ahead of time (connecting and locking one down takes tens of milliseconds):
+    a query takes a ready one, and a new one is made for the next query off the query's path."""
+
+    def __init__(self, readable: Sequence[Path], *, keep: int = 1) -> None:
+        self.readable = list(readable)
+        self.keep = keep
+        self._ready: list[duckdb.DuckDBPyConnection] = []
+        self._lock = threading.Lock()
+
+    def take(self) -> duckdb.DuckDBPyConnection:
+        with self._lock:
+            if self._ready:
+                return self._ready.pop()
+        return connect(self.readable)
+
+    def refill(self) -> None:
+        with self._lock:
+            if len(self._ready) >= self.keep:
+                return
+        fresh = connect(self.readable)
+        with self._lock:
+            if len(self._ready) < self.keep:
+                self._ready.append(fresh)
+                return
+        fresh.close()

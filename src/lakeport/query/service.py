@@ -9,7 +9,6 @@ connection that can read only the lake's objects; its tables are the catalog's, 
 from __future__ import annotations
 
 import os
-import shutil
 import threading
 import time
 import uuid
@@ -25,10 +24,10 @@ from sqlalchemy.exc import IntegrityError
 
 from lakeport.errors import AccessDenied, InvalidInput, LakeportError, NotFound
 from lakeport.metadata.times import now
-from lakeport.query.engine import connect, run
+from lakeport.query.engine import Spares, run
 from lakeport.query.results import from_csv, metadata, results_page, to_csv
 from lakeport.query.schema import query_executions
-from lakeport.query.tables import TableResolver, ident
+from lakeport.query.tables import ResolvedTable, TableResolver, ident
 from lakeport.query.translate import translate
 
 if TYPE_CHECKING:
@@ -45,6 +44,7 @@ FINISHED = (SUCCEEDED, FAILED, CANCELLED)
 _POOL = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="lakeport-query")
 _RUNNING: dict[str, Any] = {}  # execution id → its DuckDB connection (for stop)
 _LOCK = threading.Lock()
+_SPARES: dict[tuple[str, ...], Spares] = {}  # readable folders → connections ready for the next query
 
 
 class QueryExecutionNotFound(NotFound):
@@ -280,16 +280,20 @@ class Queries:
         self._set(execution_id, RUNNING, only_if_active=True)
         con = None
         try:
-            first = translate(execution.query, default_database=execution.database)
             resolver = TableResolver(self.catalog, self.warehouse, self.storage, self._local_file)
-            resolved = [resolver.resolve(db, name) for db, name in first.tables]
-            schema: dict[str, dict[str, dict[str, str]]] = {}
-            for db, name in first.tables:
-                entry = self.catalog.get_table(db, name)
-                schema.setdefault(db, {})[name] = {c.name: c.type for c in (*entry.columns, *entry.partition_keys)}
-            translation = translate(execution.query, default_database=execution.database, schema=schema)
-            readable = [self.objects_root] if self.objects_root is not None else [self.work_root / "objects"]
-            con = connect(readable, temp_directory=self._scratch(execution_id))
+            resolved: list[ResolvedTable] = []
+
+            def schema_for(tables: list[tuple[str, str]]) -> dict[str, dict[str, dict[str, str]]]:
+                schema: dict[str, dict[str, dict[str, str]]] = {}
+                for db, name in tables:
+                    table = resolver.resolve(db, name)
+                    resolved.append(table)
+                    schema.setdefault(db, {})[name] = dict(table.columns)
+                return schema
+
+            translation = translate(execution.query, default_database=execution.database, schema_for=schema_for)
+            con = self._spares().take()
+            _POOL.submit(self._spares().refill)
             with _LOCK:
                 _RUNNING[execution_id] = con
             for table in resolved:
@@ -324,12 +328,15 @@ class Queries:
                 _RUNNING.pop(execution_id, None)
             if con is not None:
                 con.close()
-            shutil.rmtree(self.work_root / execution_id, ignore_errors=True)
 
-    def _scratch(self, execution_id: str) -> Path:
-        path = self.work_root / execution_id
-        path.mkdir(parents=True, exist_ok=True)
-        return path
+    def _spares(self) -> Spares:
+        readable = [self.objects_root] if self.objects_root is not None else [self.work_root / "objects"]
+        key = tuple(str(p) for p in readable)
+        with _LOCK:
+            spares = _SPARES.get(key)
+            if spares is None:
+                spares = _SPARES[key] = Spares(readable)
+        return spares
 
     def _local_file(self, bucket: str, key: str) -> str:
         if self.objects_root is not None:

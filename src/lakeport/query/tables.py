@@ -28,6 +28,10 @@ if TYPE_CHECKING:
     from lakeport.warehouse import Warehouse
 
 
+_SNAPSHOT_CACHE_SIZE = 256
+_SNAPSHOT_FILES: dict[str, tuple[list[str], int, int | None]] = {}  # metadata location → files, bytes, snapshot
+
+
 class TableNotFound(NotFound):
     default_code = "EntityNotFoundException"
 
@@ -48,6 +52,7 @@ class ResolvedTable:
     files: list[str] = field(default_factory=list)
     bytes: int = 0
     snapshot_id: int | None = None
+    columns: list[tuple[str, str]] = field(default_factory=list)  # name, Hive type (partition keys included)
 
 
 @dataclass
@@ -67,21 +72,31 @@ class TableResolver:
                 f"table {database}.{name} does not exist",
                 hint="lakeport catalog tables DATABASE lists the tables; a crawler or a job creates them",
             ) from None
-        if table.table_type == ICEBERG:
-            return self._iceberg(table)
         if table.table_type == "VIRTUAL_VIEW":
             raise InvalidInput(f"view {database}.{name}: views are not supported by the query service yet")
-        return self._external(table)
+        resolved = self._iceberg(table) if table.table_type == ICEBERG else self._external(table)
+        resolved.columns = [(c.name, c.type) for c in (*table.columns, *table.partition_keys)]
+        return resolved
 
     def _iceberg(self, table: Table) -> ResolvedTable:
-        iceberg = self.warehouse.require(table.database, table.name)
-        snapshot = iceberg.current_snapshot()
-        files = self.warehouse.data_files(table.database, table.name) if snapshot is not None else []
+        """The current snapshot's files, as the catalog entry names it (its ``metadata_location``, which every
+        commit updates); the file list of a metadata file never changes, so it is kept once read."""
+        location = table.parameters.get("metadata_location", "")
+        cached = _SNAPSHOT_FILES.get(location) if location else None
+        if cached is None:
+            iceberg = self.warehouse.require(table.database, table.name)
+            snapshot = iceberg.current_snapshot()
+            files = self.warehouse.data_files(table.database, table.name) if snapshot is not None else []
+            size = sum(Path(f).stat().st_size for f in files if Path(f).exists())
+            cached = (files, size, snapshot.snapshot_id if snapshot else None)
+            if location and iceberg.metadata_location == location:
+                if len(_SNAPSHOT_FILES) >= _SNAPSHOT_CACHE_SIZE:
+                    _SNAPSHOT_FILES.pop(next(iter(_SNAPSHOT_FILES)))
+                _SNAPSHOT_FILES[location] = cached
+        files, size, snapshot_id = cached
         columns = [(c.name, c.type) for c in table.columns]
-        select = _parquet_select(files, columns)
-        size = sum(Path(f).stat().st_size for f in files if Path(f).exists())
         return ResolvedTable(
-            table.database, table.name, select, files, size, snapshot.snapshot_id if snapshot else None
+            table.database, table.name, _parquet_select(files, columns), list(files), size, snapshot_id
         )
 
     def _external(self, table: Table) -> ResolvedTable:

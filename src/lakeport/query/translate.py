@@ -57,6 +57,7 @@ class Context:
     default_database: str
     schema: Schema
     sql: str = ""
+    schema_for: Callable[[list[tuple[str, str]]], Schema] | None = None  # the columns of the tables named
     tables: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -157,6 +158,8 @@ def _qualify_tables(tree: exp.Expression, ctx: Context) -> exp.Expression:
 def _annotate(tree: exp.Expression, ctx: Context) -> exp.Expression:
     from sqlglot.optimizer.annotate_types import annotate_types
 
+    if ctx.schema_for is not None and ctx.tables:
+        ctx.schema = ctx.schema_for(list(ctx.tables))
     schema: dict[str, object] = {db: {t: dict(cols) for t, cols in tables.items()} for db, tables in ctx.schema.items()}
     try:
         return annotate_types(tree, schema=schema or None, dialect=READ)
@@ -196,9 +199,16 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-def translate(sql: str, *, default_database: str = "default", schema: Schema | None = None) -> Translation:
+def translate(
+    sql: str,
+    *,
+    default_database: str = "default",
+    schema: Schema | None = None,
+    schema_for: Callable[[list[tuple[str, str]]], Schema] | None = None,
+) -> Translation:
+    """``schema``: the tables' columns; or ``schema_for``, called with the tables the query names once known."""
     tree = parse(sql)
-    ctx = Context(default_database=default_database, schema=schema or {}, sql=sql)
+    ctx = Context(default_database=default_database, schema=schema or {}, sql=sql, schema_for=schema_for)
     for rule in RULES:
         tree = rule(tree, ctx)
     try:
