@@ -7,7 +7,7 @@ from lakeport.etl.definition import JobDefinition
 from lakeport.etl.jobs import ConcurrentRunsExceeded, Job, JobNotFound, JobRun, Jobs
 
 if TYPE_CHECKING:
-    from lakeport.etl.runner import JobContext
+    from lakeport.etl.python_jobs import JobContext
 
 __all__ = [
     "BadRecords",
@@ -24,7 +24,7 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     # the runner (DuckDB plans, Iceberg commits) loads when a run needs it, not with every CLI command
     if name == "JobContext":
-        from lakeport.etl.runner import JobContext
+        from lakeport.etl.python_jobs import JobContext
 
         return JobContext
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
