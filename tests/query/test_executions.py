@@ -160,3 +160,28 @@ def test_the_cli_runs_a_query_and_prints_its_rows(lake: Lake) -> None:
     text = run_cli("query", "SELECT name FROM people WHERE id = 3", "-d", "db", lake=lake.root).stdout.decode()
     assert "cy" in text
     assert "1 rows" in text
+
+
+def test_show_and_describe_answer_from_the_catalog(lake: Lake) -> None:
+    def first_column(sql: str, database: str = "db") -> list[list[str | None]]:
+        execution = lake.queries.start_query_execution(sql, database=database, wait=True)
+        assert execution.state == "SUCCEEDED", execution.state_change_reason
+        assert execution.statement_type == "DDL"
+        return rows_of(lake, execution.id)
+
+    assert ["database_name"] in first_column("SHOW DATABASES")
+    assert ["db"] in first_column("SHOW DATABASES")
+    assert first_column("SHOW TABLES") == [["tab_name"], ["events"], ["people"]]
+    assert first_column("SHOW TABLES IN db 'peo*|nothing'") == [["tab_name"], ["people"]]
+    assert first_column("SHOW COLUMNS IN people") == [["field"], ["id"], ["name"], ["score"]]
+    assert first_column("SHOW COLUMNS FROM events IN db") == [["field"], ["n"], ["tag"], ["day"]]
+    assert first_column("SHOW PARTITIONS db.events") == [["partition"], ["day=2024-01-01"], ["day=2024-01-02"]]
+    assert first_column("DESCRIBE people") == [
+        ["col_name", "data_type", "comment"],
+        ["id", "bigint", ""],
+        ["name", "string", ""],
+        ["score", "double", ""],
+    ]
+    failed = lake.queries.start_query_execution("SHOW PARTITIONS people", database="db", wait=True)
+    assert failed.state == "FAILED"
+    assert "not partitioned" in (failed.state_change_reason or "")

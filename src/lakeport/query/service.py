@@ -24,9 +24,10 @@ from sqlalchemy.exc import IntegrityError
 
 from lakeport.errors import AccessDenied, InvalidInput, LakeportError, NotFound
 from lakeport.metadata.times import now
-from lakeport.query.engine import Spares, run
+from lakeport.query.engine import ResultSet, Spares, run
 from lakeport.query.results import from_csv, metadata, results_page, to_csv
 from lakeport.query.schema import query_executions
+from lakeport.query.statements import catalog_statement
 from lakeport.query.tables import ResolvedTable, TableResolver, ident
 from lakeport.query.translate import translate
 
@@ -278,29 +279,16 @@ class Queries:
         if execution.state != QUEUED:
             return  # stopped before it started
         self._set(execution_id, RUNNING, only_if_active=True)
-        con = None
         try:
-            resolver = TableResolver(self.catalog, self.warehouse, self.storage, self._local_file)
-            resolved: list[ResolvedTable] = []
-
-            def schema_for(tables: list[tuple[str, str]]) -> dict[str, dict[str, dict[str, str]]]:
-                schema: dict[str, dict[str, dict[str, str]]] = {}
-                for db, name in tables:
-                    table = resolver.resolve(db, name)
-                    resolved.append(table)
-                    schema.setdefault(db, {})[name] = dict(table.columns)
-                return schema
-
-            translation = translate(execution.query, default_database=execution.database, schema_for=schema_for)
-            con = self._spares().take()
-            _POOL.submit(self._spares().refill)
-            with _LOCK:
-                _RUNNING[execution_id] = con
-            for table in resolved:
-                con.execute(f"CREATE SCHEMA IF NOT EXISTS {ident(table.database)}")
-                con.execute(f"CREATE VIEW {ident(table.database)}.{ident(table.name)} AS {table.select}")
             engine_started = time.monotonic()
-            result = run(con, translation.duckdb)
+            answered = catalog_statement(execution.query, default_database=execution.database, catalog=self.catalog)
+            resolved: list[ResolvedTable] = []
+            tables: list[tuple[str, str]] = []
+            if answered is not None:
+                result, statement_type = answered, "DDL"
+            else:
+                result, tables = self._run_query(execution, resolved)
+                statement_type = "DML"
             engine_ms = int((time.monotonic() - engine_started) * 1000)
             bucket, key = _split(execution.output_location)
             self.storage.put_object(bucket, key, to_csv(result), content_type="text/csv")
@@ -318,16 +306,41 @@ class Queries:
                 only_if_active=True,
                 statistics=statistics,
                 columns=[list(c) for c in result.columns],
-                tables=[list(t) for t in translation.tables],
+                tables=[list(t) for t in tables],
+                statement_type=statement_type,
             )
         except BaseException as exc:
             reason = exc.one_line() if isinstance(exc, LakeportError) else _duckdb_reason(exc)
             self._set(execution_id, FAILED, reason=reason, only_if_active=True)
+
+    def _run_query(
+        self, execution: QueryExecution, resolved: list[ResolvedTable]
+    ) -> tuple[ResultSet, list[tuple[str, str]]]:
+        """Translate, resolve the tables it names, run in a sandboxed connection: (result, tables read)."""
+        resolver = TableResolver(self.catalog, self.warehouse, self.storage, self._local_file)
+
+        def schema_for(tables: list[tuple[str, str]]) -> dict[str, dict[str, dict[str, str]]]:
+            schema: dict[str, dict[str, dict[str, str]]] = {}
+            for db, name in tables:
+                table = resolver.resolve(db, name)
+                resolved.append(table)
+                schema.setdefault(db, {})[name] = dict(table.columns)
+            return schema
+
+        translation = translate(execution.query, default_database=execution.database, schema_for=schema_for)
+        con = self._spares().take()
+        _POOL.submit(self._spares().refill)
+        with _LOCK:
+            _RUNNING[execution.id] = con
+        try:
+            for table in resolved:
+                con.execute(f"CREATE SCHEMA IF NOT EXISTS {ident(table.database)}")
+                con.execute(f"CREATE VIEW {ident(table.database)}.{ident(table.name)} AS {table.select}")
+            return run(con, translation.duckdb), translation.tables
         finally:
             with _LOCK:
-                _RUNNING.pop(execution_id, None)
-            if con is not None:
-                con.close()
+                _RUNNING.pop(execution.id, None)
+            con.close()
 
     def _spares(self) -> Spares:
         readable = [self.objects_root] if self.objects_root is not None else [self.work_root / "objects"]

@@ -8,6 +8,7 @@ answers differently.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -20,6 +21,9 @@ from lakeport.errors import InvalidInput
 from lakeport.query.functions import rewrite_functions
 from lakeport.query.semantics import apply_semantics
 from lakeport.query.unnest import rewrite_unnest
+
+# sqlglot logs a warning when it falls back to a raw command; lakeport refuses those statements itself
+logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
 READ = "athena"
 WRITE = "duckdb"
