@@ -11,7 +11,7 @@ import duckdb
 from lakeport import Lake
 from lakeport.etl.compiler import Compiler, SourceFiles
 from lakeport.etl.nodes import Node, Source, node_from_dict
-from lakeport.etl.sql import ident, string_list
+from lakeport.sqltext import ident, string_list
 
 JOB = "j"
 BUCKET = "lakeport"

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 from lakeport.errors import InvalidInput
 from lakeport.etl.compiler import REJECTS_PREFIX, SourceFiles
-from lakeport.etl.sql import ident
 from lakeport.etl.strict_integers import BadInteger, find_bad_integers, integer_columns
+from lakeport.sqltext import ident
 
 if TYPE_CHECKING:
     import duckdb

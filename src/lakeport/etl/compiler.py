@@ -30,8 +30,8 @@ from lakeport.etl.nodes import (
     Sql,
     Union,
 )
-from lakeport.etl.sql import ident, literal, string_list
 from lakeport.etl.strict_integers import checked_cast, filter_clause, integer_columns
+from lakeport.sqltext import ident, literal, string_list
 
 if TYPE_CHECKING:
     import duckdb

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from lakeport.errors import InvalidInput
 from lakeport.etl.nodes import Sink, Source
-from lakeport.etl.sql import ident
+from lakeport.sqltext import ident
 
 if TYPE_CHECKING:
     import duckdb

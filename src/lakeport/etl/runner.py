@@ -43,8 +43,8 @@ from lakeport.etl.bookmarks import Bookmarks
 from lakeport.etl.compiler import Compiler, SourceFiles
 from lakeport.etl.definition import JobDefinition
 from lakeport.etl.nodes import Sink, Source
-from lakeport.etl.sql import ident, literal, string_list
 from lakeport.etl.strict_integers import BAD_INTEGER_MARK
+from lakeport.sqltext import ident, literal, string_list
 from lakeport.warehouse.warehouse import fsync_files
 
 if TYPE_CHECKING:

@@ -19,11 +19,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from lakeport.catalog.types import is_integer, parse_type
-from lakeport.etl.sql import ident, literal
+from lakeport.sqltext import WHOLE_NUMBER_TEXT, ident, literal
 
 BAD_INTEGER_MARK = "lakeport: not an integer"
-INTEGER_TEXT = r"[ \t]*[+-]?[0-9]+[ \t]*"
-_INTEGER = re.compile(INTEGER_TEXT)
+
+_INTEGER = re.compile(WHOLE_NUMBER_TEXT)
 RANGES = {
     "tinyint": (-(2**7), 2**7 - 1),
     "smallint": (-(2**15), 2**15 - 1),
@@ -46,7 +46,7 @@ def integer_columns(declared: Mapping[str, str]) -> dict[str, str]:
 def checked_cast(column: str, duck_type: str) -> str:
     """``column`` (text) as ``duck_type`` if it is a whole integer that fits, else an error naming the value."""
     c = ident(column)
-    ok = f"(regexp_full_match({c}, {literal(INTEGER_TEXT)}) AND TRY_CAST({c} AS {duck_type}) IS NOT NULL)"
+    ok = f"(regexp_full_match({c}, {literal(WHOLE_NUMBER_TEXT)}) AND TRY_CAST({c} AS {duck_type}) IS NOT NULL)"
     message = f"'{BAD_INTEGER_MARK}: column ' || {literal(column)} || ', value ' || {c}"
     return f"CASE WHEN {c} IS NULL OR {ok} THEN TRY_CAST({c} AS {duck_type}) ELSE error({message}) END"
 
@@ -58,7 +58,7 @@ def filter_clause(columns: Sequence[str], types: Mapping[str, str]) -> str:
         c = ident(column)
         duck = types[column]
         parts.append(
-            f"({c} IS NULL OR (regexp_full_match({c}, {literal(INTEGER_TEXT)}) AND TRY_CAST({c} AS {duck}) IS NOT NULL))"
+            f"({c} IS NULL OR (regexp_full_match({c}, {literal(WHOLE_NUMBER_TEXT)}) AND TRY_CAST({c} AS {duck}) IS NOT NULL))"
         )
     return " AND ".join(parts) or "true"
 

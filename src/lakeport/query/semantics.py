@@ -12,6 +12,8 @@ from typing import Any, cast
 
 from sqlglot import exp
 
+from lakeport.sqltext import WHOLE_NUMBER_TEXT
+
 T = exp.DataType.Type
 INTEGERS = {T.TINYINT, T.SMALLINT, T.INT, T.BIGINT}
 INEXACT = {T.DOUBLE, T.FLOAT, T.DECIMAL}
@@ -250,16 +252,13 @@ def _sequence(node: exp.Expression) -> exp.Expression:
 # ---- numbers and JSON
 
 
-INTEGER_TEXT = r"[ \t]*[+-]?[0-9]+[ \t]*"
-
-
 def _cast(node: exp.Expression) -> exp.Expression:
     """Casting a double or decimal to an integer rounds half away from zero in Trino (DuckDB: half to even); a
     string cast to an integer must be a whole number (DuckDB rounds '1.5'); a timestamp cast to varchar keeps
     its milliseconds."""
     target = node.args.get("to")
     if target is not None and target.this in INTEGERS and kind(node.this) in (T.VARCHAR, T.TEXT, T.CHAR):
-        whole = fn("regexp_full_match", node.this.copy(), exp.Literal.string(INTEGER_TEXT))
+        whole = fn("regexp_full_match", node.this.copy(), exp.Literal.string(WHOLE_NUMBER_TEXT))
         if isinstance(node, exp.TryCast):
             return case((whole, node.copy()), default=null())
         refusal = exp.DPipe(

@@ -28,8 +28,9 @@ from lakeport.query.engine import ResultSet, Spares, run
 from lakeport.query.results import from_csv, metadata, results_page, to_csv
 from lakeport.query.schema import query_executions
 from lakeport.query.statements import catalog_statement
-from lakeport.query.tables import ResolvedTable, TableResolver, ident
+from lakeport.query.tables import ResolvedTable, TableResolver
 from lakeport.query.translate import translate
+from lakeport.sqltext import ident
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Row

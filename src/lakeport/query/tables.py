@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from lakeport.catalog.model import ICEBERG, Table
 from lakeport.catalog.types import parse_type, to_duckdb
 from lakeport.errors import InvalidInput, NotFound
+from lakeport.sqltext import ident, literal
 
 if TYPE_CHECKING:
     from lakeport.catalog import Catalog
@@ -34,14 +35,6 @@ _SNAPSHOT_FILES: dict[str, tuple[list[str], int, int | None]] = {}  # metadata l
 
 class TableNotFound(NotFound):
     default_code = "EntityNotFoundException"
-
-
-def ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 @dataclass

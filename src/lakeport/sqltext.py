@@ -1,4 +1,4 @@
-"""Small helpers to write DuckDB SQL safely: quoted identifiers and literals."""
+"""Small helpers to write DuckDB SQL safely (quoted identifiers and literals), shared by the ETL and query services."""
 
 from __future__ import annotations
 
@@ -23,3 +23,8 @@ def literal(value: Any) -> str:
 
 def string_list(values: list[str]) -> str:
     return "[" + ", ".join(literal(v) for v in values) + "]"
+
+
+# A whole number as text, as Trino's and Glue's integer parsing accept it: a sign, digits, spaces or tabs around
+# (RE2 and Python syntax alike). DuckDB's own string → integer cast also accepts '1.5' (and rounds it).
+WHOLE_NUMBER_TEXT = r"[ \t]*[+-]?[0-9]+[ \t]*"
