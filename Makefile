@@ -36,7 +36,7 @@ bench: $(STAMP) ## Run the benchmarks and print their tables
 	$(BIN)/python bench/spotify_generator_bench.py
 	$(BIN)/python bench/crawler_bench.py
 	$(BIN)/python bench/etl.py --scale 1 --repeat 3 --memory-limit 512MB
-	$(BIN)/python bench/query.py --scale 1 --repeat 10
+	$(BIN)/python bench/query.py --scale 1 10 --tpch-scale 1 --repeat 10
 
 docs: $(STAMP) ## Regenerate docs/cli.md from the command tree
 	$(BIN)/python -m lakeport.cli.reference > docs/cli.md
