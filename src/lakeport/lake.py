@@ -240,6 +240,7 @@ class Lake:
             results_bucket=self.settings.storage.default_bucket,
             region=iam.region,
             account_id=iam.account_id,
+            settings=self.settings.query,
         )
 
     def query(self, sql: str, *, database: str = "default") -> QueryExecution:

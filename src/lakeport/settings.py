@@ -73,6 +73,19 @@ class ServerSettings:
 
 
 @dataclass(frozen=True)
+class QuerySettings:
+    max_concurrent: int = _setting(0, "query executions running at once in one process (0: one per core)")
+    max_queued: int = _setting(
+        100, "executions waiting for a free slot before StartQueryExecution answers TooManyRequestsException"
+    )
+    timeout_seconds: float = _setting(1800.0, "a query running longer than this fails (0: no limit)")
+    memory_limit: str = _setting("", "DuckDB memory limit of each query, e.g. 2GB (empty: DuckDB's default)")
+    min_bytes_scanned_cutoff: int = _setting(
+        10_000_000, "the smallest BytesScannedCutoffPerQuery a workgroup may set (Athena's: 10 MB)"
+    )
+
+
+@dataclass(frozen=True)
 class SpotifySettings:
     client_id: str = _setting("", "Spotify Web API client id (or SPOTIFY_CLIENT_ID)")
     client_secret: str = _setting("", "Spotify Web API client secret (or SPOTIFY_CLIENT_SECRET)")
@@ -87,6 +100,7 @@ SECTIONS: dict[str, type[Any]] = {
     "events": EventsSettings,
     "iam": IamSettings,
     "server": ServerSettings,
+    "query": QuerySettings,
     "spotify": SpotifySettings,
 }
 
@@ -110,6 +124,7 @@ class Settings:
     events: EventsSettings
     iam: IamSettings
     server: ServerSettings
+    query: QuerySettings
     spotify: SpotifySettings
     sources: Mapping[str, str] = field(default_factory=dict)
 

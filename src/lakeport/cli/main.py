@@ -68,6 +68,9 @@ GROUPS: dict[str, tuple[str, str, str | None]] = {
     "tables": ("tables_cmd", "app", "tables"),
     "query": ("query_cmd", "query_app", None),
     "queries": ("query_cmd", "app", "queries"),
+    "workgroups": ("query_cmd", "workgroups_app", "workgroups"),
+    "named-queries": ("query_cmd", "named_app", "named-queries"),
+    "sql": ("sql_cmd", "app", None),
 }
 _mounted: set[str] = set()
 _GLOBAL_OPTIONS_WITH_VALUES = ("--lake", "--output", "-o", "--config", "-c")

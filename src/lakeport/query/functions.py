@@ -44,6 +44,7 @@ TRUSTED: frozenset[str] = frozenset(
         "Date", "DateAdd", "DateDiff", "DateTrunc", "TimestampTrunc", "Extract", "Year", "Month", "Day",
         "DayOfMonth", "DayOfWeekIso", "DayOfYear", "Hour", "Minute", "Second", "WeekOfYear", "YearOfWeek",
         "LastDay", "FromISO8601Date", "FromISO8601Timestamp", "UnixToTime", "TimeToUnix",
+        "CurrentDate", "CurrentTimestamp",  # the session zone is UTC, as Athena's
         # JSON
         "JSONExtract", "JSONExtractScalar", "JSONFormat", "JSONArrayContains", "ParseJSON",
         # arrays and maps

@@ -13,6 +13,8 @@ from lakeport.query.engine import ResultSet
 
 
 def to_csv(result: ResultSet) -> bytes:
+    if not result.columns:
+        return b""  # DDL: no columns, no rows
     out = io.StringIO()
     header: list[str | None] = [name for name, _ in result.columns]
     for row in [header, *result.rows]:
@@ -50,7 +52,15 @@ def from_csv(data: bytes) -> list[list[str | None]]:
 
 def metadata(result: ResultSet) -> bytes:
     columns = [_column_info(name, kind) for name, kind in result.columns]
-    return json.dumps({"ColumnInfo": columns}, indent=1).encode("utf-8")
+    data: dict[str, Any] = {"ColumnInfo": columns}
+    if result.update_count is not None:
+        data["UpdateCount"] = result.update_count
+    return json.dumps(data, indent=1).encode("utf-8")
+
+
+def update_count(metadata_file: bytes) -> int:
+    """The rows a CTAS or INSERT INTO wrote, from its ``.metadata`` file (0 for other statements)."""
+    return int(json.loads(metadata_file or b"{}").get("UpdateCount", 0))
 
 
 def _column_info(name: str, kind: str) -> dict[str, Any]:
@@ -69,7 +79,12 @@ def _column_info(name: str, kind: str) -> dict[str, Any]:
 
 
 def results_page(
-    rows: Sequence[Sequence[str | None]], columns: Sequence[Sequence[str]], *, start: int, size: int
+    rows: Sequence[Sequence[str | None]],
+    columns: Sequence[Sequence[str]],
+    *,
+    start: int,
+    size: int,
+    updated: int = 0,
 ) -> dict[str, Any]:
     """One GetQueryResults page: rows[start:start+size] (row 0 is the header) and the next token."""
     page = rows[start : start + size]
@@ -78,7 +93,7 @@ def results_page(
             "Rows": [{"Data": [{} if v is None else {"VarCharValue": v} for v in row]} for row in page],
             "ResultSetMetadata": {"ColumnInfo": [_column_info(n, t) for n, t in columns]},
         },
-        "UpdateCount": 0,
+        "UpdateCount": updated,
     }
     if start + size < len(rows):
         out["NextToken"] = str(start + size)

@@ -2,8 +2,11 @@
 ListQueryExecutions): every query is an execution with an id, a state, statistics and result files.
 
 An execution is QUEUED when recorded, RUNNING while DuckDB works, then SUCCEEDED, FAILED (with the reason)
-or CANCELLED. Executions run on a pool of threads in this process, each in its own sandboxed DuckDB
-connection that can read only the lake's objects; its tables are the catalog's, pinned when it starts.
+or CANCELLED. Executions run on a pool of threads in this process (``query/limits.py``: how many at once, how
+many may wait), each in its own sandboxed DuckDB connection that can read only the lake's objects; its tables
+are the catalog's, pinned when it starts. A watch (``query/watch.py``) stops it on request, on timeout or past
+its workgroup's bytes-scanned cutoff. Workgroups, named queries and prepared statements are ``workgroups``,
+``named_queries`` and ``prepared_statements``.
 """
 
 from __future__ import annotations
@@ -12,10 +15,11 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,13 +28,15 @@ from sqlalchemy.exc import IntegrityError
 
 from lakeport.errors import AccessDenied, InvalidInput, LakeportError, NotFound
 from lakeport.metadata.times import now
-from lakeport.query.engine import ResultSet, Spares, run
-from lakeport.query.results import from_csv, metadata, results_page, to_csv
+from lakeport.query import watch
+from lakeport.query.engine import ResultSet, Spares
+from lakeport.query.limits import Limits, Runner, runner_for
+from lakeport.query.named_queries import NamedQueries
+from lakeport.query.prepared import PreparedStatements
+from lakeport.query.results import from_csv, metadata, results_page, to_csv, update_count
 from lakeport.query.schema import query_executions
-from lakeport.query.statements import catalog_statement
-from lakeport.query.tables import ResolvedTable, TableResolver
-from lakeport.query.translate import translate
-from lakeport.sqltext import ident
+from lakeport.query.tables import ResolvedTable
+from lakeport.query.workgroups import PRIMARY, WorkGroups
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Row
@@ -38,15 +44,16 @@ if TYPE_CHECKING:
     from lakeport.catalog import Catalog
     from lakeport.iam import IAM, Principal
     from lakeport.metadata.database import MetadataDB
+    from lakeport.settings import QuerySettings
     from lakeport.storage import Storage
     from lakeport.warehouse import Warehouse
 
 QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = "QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"
 FINISHED = (SUCCEEDED, FAILED, CANCELLED)
-_POOL = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="lakeport-query")
+_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lakeport-query-spares")  # refills, not queries
 _RUNNING: dict[str, Any] = {}  # execution id → its DuckDB connection (for stop)
 _LOCK = threading.Lock()
-_SPARES: dict[tuple[str, ...], Spares] = {}  # readable folders → connections ready for the next query
+_SPARES: dict[tuple[str, ...], Spares] = {}  # readable folders, memory limit → connections ready for a query
 
 
 class QueryExecutionNotFound(NotFound):
@@ -67,6 +74,7 @@ class QueryExecution:
     completed_at: datetime | None
     statistics: Mapping[str, Any] = field(default_factory=dict)
     columns: list[list[str]] = field(default_factory=list)
+    execution_parameters: list[str] = field(default_factory=list)
 
     def to_athena(self) -> dict[str, Any]:
         status: dict[str, Any] = {"State": self.state, "SubmissionDateTime": self.submitted_at.isoformat()}
@@ -74,7 +82,7 @@ class QueryExecution:
             status["StateChangeReason"] = self.state_change_reason
         if self.completed_at is not None:
             status["CompletionDateTime"] = self.completed_at.isoformat()
-        return {
+        out = {
             "QueryExecutionId": self.id,
             "Query": self.query,
             "StatementType": self.statement_type,
@@ -84,6 +92,9 @@ class QueryExecution:
             "Statistics": dict(self.statistics),
             "WorkGroup": self.workgroup,
         }
+        if self.execution_parameters:
+            out["ExecutionParameters"] = list(self.execution_parameters)
+        return out
 
 
 def _execution(row: Row[Any]) -> QueryExecution:
@@ -100,6 +111,7 @@ def _execution(row: Row[Any]) -> QueryExecution:
         completed_at=row.completed_at,
         statistics=row.statistics or {},
         columns=row.columns or [],
+        execution_parameters=row.execution_parameters or [],
     )
 
 
@@ -119,6 +131,7 @@ class Queries:
         results_prefix: str = "results/",
         region: str = "us-east-1",
         account_id: str = "000000000000",
+        settings: QuerySettings | None = None,
     ) -> None:
         self.db = db
         self.catalog = catalog
@@ -132,10 +145,29 @@ class Queries:
         self.results_prefix = results_prefix
         self.region = region
         self.account_id = account_id
+        self.limits = Limits.from_settings(settings)
 
     def _authorize(self, action: str, workgroup: str = "primary") -> None:
         arn = f"arn:aws:athena:{self.region}:{self.account_id}:workgroup/{workgroup}"
         self.iam.authorize(self.principal, f"athena:{action}", arn)
+
+    @cached_property
+    def workgroups(self) -> WorkGroups:
+        """CreateWorkGroup, GetWorkGroup, ListWorkGroups, UpdateWorkGroup, DeleteWorkGroup."""
+        return WorkGroups(self.db, self._authorize, min_cutoff=self.limits.min_bytes_scanned_cutoff)
+
+    @cached_property
+    def named_queries(self) -> NamedQueries:
+        """CreateNamedQuery, GetNamedQuery, ListNamedQueries, BatchGetNamedQuery, UpdateNamedQuery, DeleteNamedQuery."""
+        return NamedQueries(self.db, self._authorize, self.workgroups)
+
+    @cached_property
+    def prepared_statements(self) -> PreparedStatements:
+        """Create/Get/List/Update/DeletePreparedStatement; PREPARE, EXECUTE and DEALLOCATE PREPARE in SQL."""
+        return PreparedStatements(self.db, self._authorize, self.workgroups)
+
+    def _runner(self) -> Runner:
+        return runner_for(str(self.work_root), self.limits)
 
     # ---- starting and following
 
@@ -147,12 +179,20 @@ class Queries:
         workgroup: str = "primary",
         output_location: str | None = None,
         client_request_token: str | None = None,
+        execution_parameters: Sequence[str] | None = None,
         wait: bool = False,
     ) -> QueryExecution:
-        """Record the query (QUEUED) and run it on the pool; with ``wait``, return when it has finished."""
+        """Record the query (QUEUED) and run it on the pool; with ``wait``, return when it has finished.
+
+        ``execution_parameters``: SQL literal texts for the query's ``?`` placeholders (or an EXECUTE's), in order.
+        Refused with TooManyRequestsException when the pool and its queue are full; refused when the workgroup
+        does not exist or is disabled."""
         self._authorize("StartQueryExecution", workgroup)
         if not query.strip():
             raise InvalidInput("the query is empty", hint="give a SQL statement")
+        parameters = list(execution_parameters or [])
+        group = self.workgroups.for_execution(workgroup)
+        self.prepared_statements.check_parameters(query, parameters)
         if client_request_token is not None:
             with self.db.read() as conn:
                 found = conn.execute(
@@ -169,7 +209,10 @@ class Queries:
 
         database = check_name("database", database)
         execution_id = str(uuid.uuid4())
-        location = (output_location or f"s3://{self.results_bucket}/{self.results_prefix}").rstrip("/") + "/"
+        chosen = group.results_location(output_location)
+        location = (chosen or f"s3://{self.results_bucket}/{self.results_prefix}").rstrip("/") + "/"
+        runner = self._runner()
+        runner.reserve()
         try:
             self.db.run_write(
                 lambda conn: conn.execute(
@@ -189,14 +232,24 @@ class Queries:
                         statistics={},
                         columns=[],
                         tables=[],
+                        execution_parameters=parameters or None,
                     )
                 )
             )
-        except IntegrityError:  # a racing start with the same token won
-            return self.start_query_execution(
-                query, database=database, workgroup=workgroup, client_request_token=client_request_token, wait=wait
+        except BaseException as exc:
+            runner.release()
+            if not isinstance(exc, IntegrityError):
+                raise
+            return self.start_query_execution(  # a racing start with the same token won
+                query,
+                database=database,
+                workgroup=workgroup,
+                client_request_token=client_request_token,
+                execution_parameters=parameters,
+                wait=wait,
             )
-        future: Future[None] = _POOL.submit(self._execute, execution_id, time.monotonic())
+        queued_at, cutoff = time.monotonic(), group.bytes_scanned_cutoff
+        future: Future[None] = runner.submit(execution_id, lambda: self._execute(execution_id, queued_at, cutoff))
         if wait:
             future.result()
             return self.get_query_execution(execution_id)
@@ -220,22 +273,26 @@ class Queries:
             )
         return _execution(row)
 
-    def list_query_executions(self, *, limit: int = 50) -> list[QueryExecution]:
-        self._authorize("ListQueryExecutions")
+    def list_query_executions(self, *, limit: int = 50, workgroup: str | None = None) -> list[QueryExecution]:
+        """Recent executions, newest first; of one workgroup when ``workgroup`` is given."""
+        self._authorize("ListQueryExecutions", workgroup or PRIMARY)
+        statement = select(query_executions).order_by(query_executions.c.submitted_at.desc()).limit(limit)
+        if workgroup is not None:
+            statement = statement.where(query_executions.c.workgroup == workgroup)
         with self.db.read() as conn:
-            rows = conn.execute(
-                select(query_executions).order_by(query_executions.c.submitted_at.desc()).limit(limit)
-            ).all()
+            rows = conn.execute(statement).all()
         return [_execution(r) for r in rows]
 
     def stop_query_execution(self, execution_id: str) -> QueryExecution:
+        """Cancel an execution: a queued one never starts, a running one's DuckDB work is interrupted."""
         self._authorize("StopQueryExecution")
         self.get_query_execution(execution_id)
         self._set(execution_id, CANCELLED, reason="stopped by request", only_if_active=True)
-        with _LOCK:
-            con = _RUNNING.get(execution_id)
-        if con is not None:
-            con.interrupt()
+        self._runner().withdraw(execution_id)  # a queued one gives its place back at once
+        found = watch.find(execution_id)
+        if found is not None:
+            found.end(CANCELLED, "stopped by request")
+        _interrupt_running(execution_id)
         return self.get_query_execution(execution_id)
 
     def get_query_results(
@@ -257,7 +314,10 @@ class Queries:
             start = int(next_token) if next_token else 0
         except ValueError:
             raise InvalidInput(f"next token {next_token!r} is not one this service issued") from None
-        return results_page(rows, execution.columns, start=start, size=max_results)
+        updated = 0
+        if not execution.columns and execution.statement_type == "DML":  # CTAS, INSERT INTO: rows written
+            updated = update_count(self.storage.read_bytes(bucket, key + ".metadata"))
+        return results_page(rows, execution.columns, start=start, size=max_results, updated=updated)
 
     # ---- running
 
@@ -274,33 +334,53 @@ class Queries:
             fields["completed_at"] = now()
         self.db.run_write(lambda conn: conn.execute(statement.values(**fields)))
 
-    def _execute(self, execution_id: str, queued_at: float) -> None:
+    def _execute(self, execution_id: str, queued_at: float, cutoff: int | None = None) -> None:
         started = time.monotonic()
         execution = self.get_query_execution(execution_id)
         if execution.state != QUEUED:
             return  # stopped before it started
         self._set(execution_id, RUNNING, only_if_active=True)
-        try:
-            engine_started = time.monotonic()
-            answered = catalog_statement(execution.query, default_database=execution.database, catalog=self.catalog)
-            resolved: list[ResolvedTable] = []
-            tables: list[tuple[str, str]] = []
-            if answered is not None:
-                result, statement_type = answered, "DDL"
-            else:
-                result, tables = self._run_query(execution, resolved)
-                statement_type = "DML"
-            engine_ms = int((time.monotonic() - engine_started) * 1000)
-            bucket, key = _split(execution.output_location)
-            self.storage.put_object(bucket, key, to_csv(result), content_type="text/csv")
-            self.storage.put_object(bucket, key + ".metadata", metadata(result))
-            statistics = {
-                "EngineExecutionTimeInMillis": engine_ms,
+        resolved: list[ResolvedTable] = []
+        guard = watch.Watch(
+            execution_id,
+            timeout=self.limits.timeout_seconds,
+            cutoff=cutoff,
+            workgroup=execution.workgroup,
+            sources=lambda: resolved,
+            stopped_elsewhere=lambda: self._state(execution_id) in FINISHED,
+            interrupt_others=lambda: _interrupt_running(execution_id),
+        )
+
+        def timings(scanned: int) -> dict[str, int]:
+            return {
+                "EngineExecutionTimeInMillis": int((time.monotonic() - started) * 1000),
                 "QueryQueueTimeInMillis": int((started - queued_at) * 1000),
                 "TotalExecutionTimeInMillis": int((time.monotonic() - queued_at) * 1000),
-                "DataScannedInBytes": sum(t.bytes for t in resolved),
-                "ResultRows": len(result.rows),
+                "DataScannedInBytes": scanned,
             }
+
+        def scanned() -> int:  # bytes DuckDB read (its profiles); file sizes for statements it did not profile
+            return guard.bytes_read if guard.bytes_read is not None else sum(t.bytes for t in resolved)
+
+        try:
+            with watch.activated(guard):
+                sent = self.prepared_statements.dispatch(
+                    execution.query, workgroup=execution.workgroup, parameters=execution.execution_parameters
+                )
+                tables: list[tuple[str, str]] = []
+                if sent.result is not None:  # PREPARE, DEALLOCATE PREPARE
+                    result, statement_type = sent.result, "UTILITY"
+                else:
+                    runnable = execution if sent.sql == execution.query else replace(execution, query=sent.sql)
+                    result, statement_type, tables = self._answer(runnable, resolved)
+            if guard.stop is None and cutoff is not None and scanned() > cutoff:
+                guard.end(CANCELLED, guard.cutoff_reason(scanned()))
+            if guard.stop is not None:
+                raise watch.Stopped(guard.stop.reason)
+            statistics = {**timings(scanned()), "ResultRows": len(result.rows)}
+            bucket, key = _split(execution.output_location)
+            self.storage.put_object(bucket, key, to_csv(result) if result.columns else b"", content_type="text/csv")
+            self.storage.put_object(bucket, key + ".metadata", metadata(result))
             self._set(
                 execution_id,
                 SUCCEEDED,
@@ -311,45 +391,69 @@ class Queries:
                 statement_type=statement_type,
             )
         except BaseException as exc:
-            reason = exc.one_line() if isinstance(exc, LakeportError) else _duckdb_reason(exc)
-            self._set(execution_id, FAILED, reason=reason, only_if_active=True)
+            state, reason = (guard.stop.state, guard.stop.reason) if guard.stop is not None else (FAILED, None)
+            if reason is None:
+                reason = exc.one_line() if isinstance(exc, LakeportError) else _duckdb_reason(exc)
+                if type(exc).__name__ == "OutOfMemoryException":
+                    limit = (
+                        f"query.memory_limit ({self.limits.memory_limit})" if self.limits.memory_limit else "DuckDB's"
+                    )
+                    reason += f" (hint: the query needs more memory than {limit} limit; narrow it or raise the limit)"
+            # an interrupted statement has no profile: what was read is the bytes of the statements that ended,
+            # or the last estimate of the watch
+            partial = guard.bytes_read if guard.estimate is None else max(guard.estimate, guard.bytes_read or 0)
+            self._set(execution_id, state, reason=reason, only_if_active=True, statistics=timings(partial or 0))
 
-    def _run_query(
+    def _state(self, execution_id: str) -> str | None:
+        with self.db.read() as conn:
+            state: str | None = conn.execute(
+                select(query_executions.c.state).where(query_executions.c.id == execution_id)
+            ).scalar()
+        return state
+
+    def _answer(
         self, execution: QueryExecution, resolved: list[ResolvedTable]
-    ) -> tuple[ResultSet, list[tuple[str, str]]]:
-        """Translate, resolve the tables it names, run in a sandboxed connection: (result, tables read)."""
-        resolver = TableResolver(self.catalog, self.warehouse, self.storage, self._local_file)
+    ) -> tuple[ResultSet, str, list[tuple[str, str]]]:
+        """Run the execution's statement (query/runner.py): (result, Athena statement type, tables read)."""
+        from lakeport.query.runner import QueryRun, answer
 
-        def schema_for(tables: list[tuple[str, str]]) -> dict[str, dict[str, dict[str, str]]]:
-            schema: dict[str, dict[str, dict[str, str]]] = {}
-            for db, name in tables:
-                table = resolver.resolve(db, name)
-                resolved.append(table)
-                schema.setdefault(db, {})[name] = dict(table.columns)
-            return schema
+        def take() -> Any:
+            con = self._spares().take()
+            _POOL.submit(self._spares().refill)
+            return con
 
-        translation = translate(execution.query, default_database=execution.database, schema_for=schema_for)
-        con = self._spares().take()
-        _POOL.submit(self._spares().refill)
-        with _LOCK:
-            _RUNNING[execution.id] = con
-        try:
-            for table in resolved:
-                con.execute(f"CREATE SCHEMA IF NOT EXISTS {ident(table.database)}")
-                con.execute(f"CREATE VIEW {ident(table.database)}.{ident(table.name)} AS {table.select}")
-            return run(con, translation.duckdb), translation.tables
-        finally:
+        def running(con: Any) -> None:
             with _LOCK:
-                _RUNNING.pop(execution.id, None)
-            con.close()
+                if con is None:
+                    _RUNNING.pop(execution.id, None)
+                else:
+                    _RUNNING[execution.id] = con
+
+        job = QueryRun(
+            execution_id=execution.id,
+            sql=execution.query,
+            database=execution.database,
+            output_location=execution.output_location,
+            catalog=self.catalog,
+            warehouse=self.warehouse,
+            storage=self.storage,
+            local_file=self._local_file,
+            take_connection=take,
+            running=running,
+            resolved=resolved,
+        )
+        result, statement_type = answer(job)
+        if job.update_count is not None:
+            result.update_count = job.update_count
+        return result, statement_type, job.tables
 
     def _spares(self) -> Spares:
         readable = [self.objects_root] if self.objects_root is not None else [self.work_root / "objects"]
-        key = tuple(str(p) for p in readable)
+        key = (*(str(p) for p in readable), self.limits.memory_limit)
         with _LOCK:
             spares = _SPARES.get(key)
             if spares is None:
-                spares = _SPARES[key] = Spares(readable)
+                spares = _SPARES[key] = Spares(readable, memory_limit=self.limits.memory_limit)
         return spares
 
     def _local_file(self, bucket: str, key: str) -> str:
@@ -369,9 +473,25 @@ class Queries:
         return str(target)
 
 
+def _interrupt_running(execution_id: str) -> None:
+    """Interrupt the DuckDB connection the statement runner registered for the execution, if any."""
+    with _LOCK:
+        con = _RUNNING.get(execution_id)
+        if con is not None:
+            con.interrupt()
+
+
 def _duckdb_reason(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text.replace("Invalid Input Error: ", "").replace("Conversion Error: ", "")
+    lines = str(exc).strip().splitlines()
+    if not lines:
+        return type(exc).__name__
+    first = lines[0].replace("Invalid Input Error: ", "").replace("Conversion Error: ", "")
+    if first.startswith("CSV Error on Line"):  # DuckDB's CSV report: keep what failed, in which file and line
+        detail = next((x.strip() for x in lines[1:] if x.startswith("Error when converting")), "")
+        file = next((x.split("=", 1)[1].strip() for x in lines if x.strip().startswith("file =")), "")
+        line = first.rsplit(":", 1)[-1].strip()
+        return f"{detail or first} ({file}, line {line})" if file else f"{detail or first} (line {line})"
+    return first
 
 
 def _split(uri: str) -> tuple[str, str]:

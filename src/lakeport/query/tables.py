@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lakeport.catalog.model import ICEBERG, Table
+from lakeport.catalog.model import ICEBERG, VIRTUAL_VIEW, Table
 from lakeport.catalog.types import parse_type, to_duckdb
 from lakeport.errors import InvalidInput, NotFound
 from lakeport.sqltext import ident, literal
@@ -55,21 +56,72 @@ class TableResolver:
     storage: Storage
     local_file: Callable[[str, str], str]  # (bucket, key) → a path DuckDB may read
 
-    def resolve(self, database: str, name: str) -> ResolvedTable:
+    _seen: dict[tuple[str, str], Table | None] = field(default_factory=dict)
+
+    def entry(self, database: str, name: str) -> Table | None:
+        """The catalog's entry for the name (read once per query), None when there is none."""
         from lakeport.catalog import EntityNotFound
 
-        try:
-            table = self.catalog.get_table(database, name)
-        except EntityNotFound:
+        key = (database, name)
+        if key not in self._seen:
+            try:
+                self._seen[key] = self.catalog.get_table(database, name)
+            except EntityNotFound:
+                self._seen[key] = None
+        return self._seen[key]
+
+    def view_text(self, database: str, name: str) -> str | None:
+        """A view's stored query (None for a table, or a name the catalog does not have)."""
+        table = self.entry(database, name)
+        if table is None or table.table_type != VIRTUAL_VIEW:
+            return None
+        return table.view_text or ""
+
+    def resolve(
+        self, database: str, name: str, *, snapshot_id: int | None = None, as_of: datetime | None = None
+    ) -> ResolvedTable:
+        """The table's rows as a DuckDB SELECT; an Iceberg table as of a snapshot or a time when one is given."""
+        table = self.entry(database, name)
+        if table is None:
             raise TableNotFound(
                 f"table {database}.{name} does not exist",
                 hint="lakeport catalog tables DATABASE lists the tables; a crawler or a job creates them",
-            ) from None
-        if table.table_type == "VIRTUAL_VIEW":
-            raise InvalidInput(f"view {database}.{name}: views are not supported by the query service yet")
-        resolved = self._iceberg(table) if table.table_type == ICEBERG else self._external(table)
+            )
+        if table.table_type == VIRTUAL_VIEW:
+            raise InvalidInput(f"{database}.{name} is a view; it cannot be read as of a version or time")
+        if (snapshot_id is not None or as_of is not None) and table.table_type != ICEBERG:
+            raise InvalidInput(
+                f"table {database}.{name} is not an Iceberg table: FOR VERSION/TIMESTAMP AS OF needs one",
+                hint="time travel reads the snapshots of Iceberg tables (the ones jobs and CTAS write)",
+            )
+        if snapshot_id is not None or as_of is not None:
+            resolved = self._iceberg_as_of(table, snapshot_id, as_of)
+        else:
+            resolved = self._iceberg(table) if table.table_type == ICEBERG else self._external(table)
         resolved.columns = [(c.name, c.type) for c in (*table.columns, *table.partition_keys)]
         return resolved
+
+    def _iceberg_as_of(self, table: Table, snapshot_id: int | None, as_of: datetime | None) -> ResolvedTable:
+        iceberg = self.warehouse.require(table.database, table.name)
+        if as_of is not None:
+            found = iceberg.snapshot_as_of_timestamp(int(as_of.timestamp() * 1000))
+            if found is None:
+                raise InvalidInput(
+                    f"table {table.full_name} has no snapshot as of {as_of.isoformat()}",
+                    hint="lakeport tables history shows when each snapshot was committed",
+                )
+            snapshot_id = found.snapshot_id
+        if snapshot_id is None or iceberg.snapshot_by_id(snapshot_id) is None:
+            raise InvalidInput(
+                f"table {table.full_name} has no snapshot {snapshot_id}",
+                hint="lakeport tables history lists the table's snapshots",
+            )
+        files = self.warehouse.data_files(table.database, table.name, snapshot_id=snapshot_id)
+        size = sum(Path(f).stat().st_size for f in files if Path(f).exists())
+        columns = [(c.name, c.type) for c in table.columns]
+        return ResolvedTable(
+            table.database, table.name, _parquet_select(files, columns), list(files), size, snapshot_id
+        )
 
     def _iceberg(self, table: Table) -> ResolvedTable:
         """The current snapshot's files, as the catalog entry names it (its ``metadata_location``, which every

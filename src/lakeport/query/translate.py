@@ -63,6 +63,18 @@ class Context:
     sql: str = ""
     schema_for: Callable[[list[tuple[str, str]]], Schema] | None = None  # the columns of the tables named
     tables: list[tuple[str, str]] = field(default_factory=list)
+    view_for: Callable[[str, str], str | None] | None = None  # a view's stored SQL, None for a table
+    pins: dict[tuple[str, str], Pin] = field(default_factory=dict)  # (db, stand-in name) → the pinned table
+
+
+@dataclass(frozen=True)
+class Pin:
+    """A table read as of a snapshot (``FOR VERSION AS OF``) or a time (``FOR TIMESTAMP AS OF``)."""
+
+    database: str
+    name: str
+    kind: str  # "VERSION" | "TIMESTAMP"
+    value: exp.Expression  # the Athena expression after AS OF
 
 
 # Functions whose format strings lakeport converts itself (query/datetime_formats.py): sqlglot must leave them
@@ -127,9 +139,17 @@ def _visible_ctes(table: exp.Table) -> set[str]:
     return names
 
 
+MAX_VIEW_DEPTH = 16
+
+
 def _qualify_tables(tree: exp.Expression, ctx: Context) -> exp.Expression:
     """Every table a query names is a catalog table ``database.table`` with a valid name; unqualified names take
-    the execution's database; a CTE name refers to the CTE only where that CTE is in scope."""
+    the execution's database; a CTE name refers to the CTE only where that CTE is in scope. A view is replaced
+    by its stored query (so the tables it reads are resolved — and authorized — like the query's own)."""
+    return _qualify(tree, ctx, ctx.default_database, ())
+
+
+def _qualify(tree: exp.Expression, ctx: Context, default_database: str, views: tuple[str, ...]) -> exp.Expression:
     from lakeport.catalog.names import check_name
 
     for table in list(tree.find_all(exp.Table)):
@@ -143,20 +163,53 @@ def _qualify_tables(tree: exp.Expression, ctx: Context) -> exp.Expression:
                 f"catalog {catalog!r} is not known; tables are in AwsDataCatalog",
                 hint="name tables as database.table",
             )
-        database = table.db or ctx.default_database
+        database = table.db or default_database
         try:
             database, name = check_name("database", database), check_name("table", table.name)
         except InvalidInput as exc:
             raise UnsupportedSql(f"{exc.message}: only catalog tables can be queried", hint=exc.hint) from None
         if database in RESERVED_SCHEMAS:
             raise UnsupportedSql(f"database {database!r} is not a catalog database", hint="name a catalog table")
+        version = table.args.get("version")
+        view = ctx.view_for(database, name) if ctx.view_for is not None and version is None else None
+        if view is not None:
+            table.replace(_expand_view(table, view, ctx, database, name, views))
+            continue
         table.set("catalog", None)
         table.set("db", exp.to_identifier(database))
         table.set("this", exp.to_identifier(name))
+        if isinstance(version, exp.Version):
+            stand_in = f"{name}@{len(ctx.pins) + 1}"
+            ctx.pins[(database, stand_in)] = Pin(database, name, str(version.this).upper(), version.expression)
+            table.set("version", None)
+            table.set("this", exp.to_identifier(stand_in))
+            if not table.alias:
+                table.set("alias", exp.TableAlias(this=exp.to_identifier(name)))
+            name = stand_in
         pair = (database, name)
         if pair not in ctx.tables:
             ctx.tables.append(pair)
     return tree
+
+
+def _expand_view(
+    table: exp.Table, text: str, ctx: Context, database: str, name: str, views: tuple[str, ...]
+) -> exp.Expression:
+    """The view's query as a subquery under the name (or alias) the query gave it."""
+    full = f"{database}.{name}"
+    if full in views:
+        raise UnsupportedSql(f"view {full} refers to itself ({' → '.join((*views, full))})")
+    if len(views) >= MAX_VIEW_DEPTH:
+        raise UnsupportedSql(f"view {full} is nested more than {MAX_VIEW_DEPTH} views deep")
+    try:
+        body = parse(text)
+    except InvalidInput as exc:
+        raise UnsupportedSql(f"view {full} has stored SQL that no longer parses: {exc.message}") from None
+    if not isinstance(body, exp.Query):
+        raise UnsupportedSql(f"view {full} does not hold a query")
+    body = _qualify(body, ctx, database, (*views, full))
+    alias = table.args.get("alias") or exp.TableAlias(this=exp.to_identifier(name))
+    return exp.Subquery(this=body, alias=alias)
 
 
 def _annotate(tree: exp.Expression, ctx: Context) -> exp.Expression:
@@ -165,10 +218,37 @@ def _annotate(tree: exp.Expression, ctx: Context) -> exp.Expression:
     if ctx.schema_for is not None and ctx.tables:
         ctx.schema = ctx.schema_for(list(ctx.tables))
     schema: dict[str, object] = {db: {t: dict(cols) for t, cols in tables.items()} for db, tables in ctx.schema.items()}
+    if schema and _typed_from_qualified_copy(tree, schema):
+        return tree
     try:
         return annotate_types(tree, schema=schema or None, dialect=READ)
     except SqlglotError:
         return tree
+
+
+_STRUCTURAL = (exp.Alias, exp.Identifier, exp.TableAlias)
+
+
+def _typed_from_qualified_copy(tree: exp.Expression, schema: dict[str, object]) -> bool:
+    """annotate_types types only qualified columns: qualify a copy, type it, and carry every node's type back to
+    the query's own nodes (so the query keeps the user's names and output column names). False when the copy
+    cannot be qualified or no longer lines up node for node."""
+    from sqlglot.optimizer.annotate_types import annotate_types
+    from sqlglot.optimizer.qualify_columns import qualify_columns
+
+    try:
+        qualified = qualify_columns(tree.copy(), schema, expand_alias_refs=False, expand_stars=False, dialect=READ)
+        annotate_types(qualified, schema=schema, dialect=READ)
+    except (SqlglotError, KeyError, ValueError, AttributeError, TypeError):
+        return False
+    originals = [n for n in tree.walk(bfs=False) if not isinstance(n, _STRUCTURAL)]
+    copies = [n for n in qualified.walk(bfs=False) if not isinstance(n, _STRUCTURAL)]
+    if len(originals) != len(copies) or any(type(a) is not type(b) for a, b in zip(originals, copies, strict=True)):
+        return False
+    for original, typed in zip(originals, copies, strict=True):
+        if typed.type is not None:
+            original.type = typed.type
+    return True
 
 
 def _integer_division(tree: exp.Expression, ctx: Context) -> exp.Expression:
@@ -184,6 +264,12 @@ def _integer_division(tree: exp.Expression, ctx: Context) -> exp.Expression:
     return tree
 
 
+def _decimals(tree: exp.Expression, ctx: Context) -> exp.Expression:
+    from lakeport.query.decimals import rewrite_decimals
+
+    return rewrite_decimals(tree, ctx.sql)
+
+
 def _semantics(tree: exp.Expression, ctx: Context) -> exp.Expression:
     return apply_semantics(tree)
 
@@ -192,14 +278,33 @@ def _unnest(tree: exp.Expression, ctx: Context) -> exp.Expression:
     return rewrite_unnest(tree)
 
 
+def _output_names(tree: exp.Expression, ctx: Context) -> exp.Expression:
+    """Trino names an output column that is neither a column nor aliased ``_col<position>`` (0-based); DuckDB
+    would name it after the expression's text. The first SELECT of a set operation names the result."""
+    first: exp.Expression = tree
+    while isinstance(first, exp.SetOperation):
+        first = first.this
+    if not isinstance(first, exp.Select):
+        return tree
+    for position, item in enumerate(list(first.expressions)):
+        if isinstance(item, exp.Star) or (isinstance(item, exp.Column) and isinstance(item.this, exp.Star)):
+            return tree  # later positions count the expanded columns: leave them as they are
+        if isinstance(item, exp.Alias | exp.Column | exp.Dot):
+            continue
+        item.replace(exp.alias_(item.copy(), f"_col{position}", quoted=False))
+    return tree
+
+
 RULES: tuple[Rule, ...] = (
     _check_statement,
     _qualify_tables,
     _annotate,
     rewrite_functions,  # refuses what is not verified, before lakeport's own DuckDB calls are added
     _integer_division,
+    _decimals,  # decimal quotients and averages stay decimal, as in Trino
     _semantics,
     _unnest,
+    _output_names,
 )
 
 
@@ -209,10 +314,19 @@ def translate(
     default_database: str = "default",
     schema: Schema | None = None,
     schema_for: Callable[[list[tuple[str, str]]], Schema] | None = None,
+    view_for: Callable[[str, str], str | None] | None = None,
+    tree: exp.Expression | None = None,
+    pins: dict[tuple[str, str], Pin] | None = None,
 ) -> Translation:
-    """``schema``: the tables' columns; or ``schema_for``, called with the tables the query names once known."""
-    tree = parse(sql)
-    ctx = Context(default_database=default_database, schema=schema or {}, sql=sql, schema_for=schema_for)
+    """``schema``: the tables' columns; or ``schema_for``, called with the tables the query names once known.
+    ``view_for``: a view's SQL by (database, name), or None when the name is not a view. ``tree``: the
+    statement already parsed from ``sql``. ``pins`` receives the tables read as of a version or time."""
+    tree = parse(sql) if tree is None else tree
+    ctx = Context(
+        default_database=default_database, schema=schema or {}, sql=sql, schema_for=schema_for, view_for=view_for
+    )
+    if pins is not None:
+        ctx.pins = pins
     for rule in RULES:
         tree = rule(tree, ctx)
     try:

@@ -253,7 +253,9 @@ class Warehouse:
             raise InvalidInput(f"commit mode {mode!r} is not one of {', '.join(MODES)}")
         self._authorize("glue:UpdateTable", database, table)
         props = {k: str(v) for k, v in (properties or {}).items()}
-        uris = [f if "://" in f else Path(f).resolve().as_uri() for f in files]
+        # pyiceberg opens file:// locations without percent-decoding them: a Hive folder such as ``day=2024-01-01``
+        # must stay as it is on disk (``as_uri`` would write ``day%3D2024-01-01``)
+        uris = [f if "://" in f else "file://" + str(Path(f).resolve()) for f in files]
         for attempt in range(1, COMMIT_ATTEMPTS + 1):
             iceberg = self._ensure_table(database, table, schema, partition_by)
             current = iceberg.current_snapshot()
