@@ -8,9 +8,11 @@ its catalog tables resolved (views expanded, time travel pinned), in a locked-do
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
     import duckdb
 
     from lakeport.catalog import Catalog
+    from lakeport.catalog.model import Table
     from lakeport.storage import Storage
     from lakeport.warehouse import Warehouse
 
@@ -49,6 +52,8 @@ class QueryRun:
     local_file: Callable[[str, str], str]
     take_connection: Callable[[], duckdb.DuckDBPyConnection]
     running: Callable[[duckdb.DuckDBPyConnection | None], None]  # the connection a stop interrupts
+    # a connection done with: (connection, schemas its views are in, whether its statements all succeeded)
+    release: Callable[[duckdb.DuckDBPyConnection, list[str], bool], None] | None = None
     resolved: list[ResolvedTable] = field(default_factory=list)
     tables: list[tuple[str, str]] = field(default_factory=list)
     update_count: int | None = None  # rows a CTAS or INSERT INTO wrote (Athena's UpdateCount)
@@ -65,6 +70,8 @@ class QueryRun:
         pins: dict[tuple[str, str], Pin] = {}
         con = self.take_connection()
         self.running(con)
+        succeeded = False
+        created: list[str] = []
         try:
             found: dict[tuple[str, str], ResolvedTable] = {}
 
@@ -77,16 +84,24 @@ class QueryRun:
                     schema.setdefault(db, {})[name] = dict(found[(db, name)].columns)
                 return schema
 
-            translation = translate(
-                sql,
-                default_database=database or self.database,
-                schema_for=schema_for,
-                view_for=resolver.view_text,
-                tree=tree,
-                pins=pins,
-            )
-            schema_for(translation.tables)  # tables the rules did not need types for
+            default = database or self.database
+            key = (self.catalog.db.url, sql, default)
+            translation = _cached(key, resolver)
+            if translation is None:
+                translation = translate(
+                    sql,
+                    default_database=default,
+                    schema_for=schema_for,
+                    view_for=resolver.view_text,
+                    tree=tree,
+                    pins=pins,
+                )
+                if not pins:
+                    _remember(key, translation, resolver)
+            schema_for(translation.tables)  # tables the rules did not need types for (and all, on a cache hit)
             for (db, name), table in found.items():
+                if db not in created:
+                    created.append(db)
                 con.execute(f"CREATE SCHEMA IF NOT EXISTS {ident(db)}")
                 con.execute(f"CREATE VIEW {ident(db)}.{ident(name)} AS {table.select}")
             for db, name in translation.tables:
@@ -95,9 +110,48 @@ class QueryRun:
                 if pair not in self.tables:
                     self.tables.append(pair)
             yield con, translation
+            succeeded = True
         finally:
             self.running(None)
-            con.close()
+            if self.release is not None:
+                self.release(con, created, succeeded)
+            else:
+                con.close()
+
+
+# Translations of recent statements, reused while every catalog entry they were made from (tables and views,
+# and names that were not there) is unchanged: a dashboard's queries repeat, the catalog rarely changes.
+_TRANSLATIONS: OrderedDict[tuple[str, str, str], tuple[Translation, dict[tuple[str, str], object]]] = OrderedDict()
+_TRANSLATIONS_LOCK = threading.Lock()
+_TRANSLATIONS_SIZE = 256
+
+
+def _token(table: Table | None) -> object:
+    """What a translation depends on in a catalog entry: its schema version, type and view text."""
+    return None if table is None else (table.version, table.table_type, table.view_text)
+
+
+def _cached(key: tuple[str, str, str], resolver: TableResolver) -> Translation | None:
+    with _TRANSLATIONS_LOCK:
+        found = _TRANSLATIONS.get(key)
+        if found is not None:
+            _TRANSLATIONS.move_to_end(key)
+    if found is None:
+        return None
+    translation, depends = found
+    for (db, name), token in depends.items():
+        if _token(resolver.entry(db, name)) != token:
+            return None
+    return replace(translation, tables=list(translation.tables))
+
+
+def _remember(key: tuple[str, str, str], translation: Translation, resolver: TableResolver) -> None:
+    depends = {pair: _token(table) for pair, table in resolver.seen().items()}
+    with _TRANSLATIONS_LOCK:
+        _TRANSLATIONS[key] = (translation, depends)
+        _TRANSLATIONS.move_to_end(key)
+        while len(_TRANSLATIONS) > _TRANSLATIONS_SIZE:
+            _TRANSLATIONS.popitem(last=False)
 
 
 def _resolve(

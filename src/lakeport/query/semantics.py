@@ -356,7 +356,13 @@ def _bracket(node: exp.Expression) -> exp.Expression:
     return case((negative, start_error), (beyond, _error(message)), default=node.copy())
 
 
+def _count_if(node: exp.Expression) -> exp.Expression:
+    """Trino's count_if(x) is count(CASE WHEN x THEN 1 END): 0 over no rows (DuckDB's count_if gives NULL)."""
+    return exp.Count(this=case((node.this.copy(), exp.Literal.number(1))))
+
+
 REWRITES: dict[type[exp.Expression], Callable[[exp.Expression], exp.Expression]] = {
+    exp.CountIf: _count_if,
     exp.DateTrunc: _date_trunc,
     exp.TimestampTrunc: _date_trunc,
     exp.DateAdd: _date_add,

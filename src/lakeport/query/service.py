@@ -36,6 +36,7 @@ from lakeport.query.prepared import PreparedStatements
 from lakeport.query.results import from_csv, metadata, results_page, to_csv, update_count
 from lakeport.query.schema import query_executions
 from lakeport.query.tables import ResolvedTable
+from lakeport.query.watch import current as current_watch
 from lakeport.query.workgroups import PRIMARY, WorkGroups
 
 if TYPE_CHECKING:
@@ -379,8 +380,12 @@ class Queries:
                 raise watch.Stopped(guard.stop.reason)
             statistics = {**timings(scanned()), "ResultRows": len(result.rows)}
             bucket, key = _split(execution.output_location)
-            self.storage.put_object(bucket, key, to_csv(result) if result.columns else b"", content_type="text/csv")
-            self.storage.put_object(bucket, key + ".metadata", metadata(result))
+            self.storage.put_objects(
+                [
+                    (bucket, key, to_csv(result) if result.columns else b"", "text/csv"),
+                    (bucket, key + ".metadata", metadata(result), None),
+                ]
+            )
             self._set(
                 execution_id,
                 SUCCEEDED,
@@ -417,10 +422,19 @@ class Queries:
         """Run the execution's statement (query/runner.py): (result, Athena statement type, tables read)."""
         from lakeport.query.runner import QueryRun, answer
 
+        spares = self._spares()
+
         def take() -> Any:
-            con = self._spares().take()
-            _POOL.submit(self._spares().refill)
-            return con
+            return spares.take()
+
+        def release(con: Any, schemas: list[str], succeeded: bool) -> None:
+            watch = current_watch()
+            stopped = watch is not None and watch.stop is not None
+            if succeeded and not stopped:
+                spares.give_back(con, schemas)
+            else:  # a failed or interrupted statement: never reuse its connection
+                con.close()
+                _POOL.submit(spares.refill)
 
         def running(con: Any) -> None:
             with _LOCK:
@@ -440,6 +454,7 @@ class Queries:
             local_file=self._local_file,
             take_connection=take,
             running=running,
+            release=release,
             resolved=resolved,
         )
         result, statement_type = answer(job)

@@ -70,6 +70,10 @@ class TableResolver:
                 self._seen[key] = None
         return self._seen[key]
 
+    def seen(self) -> dict[tuple[str, str], Table | None]:
+        """Every catalog entry looked up so far (None for names that do not exist)."""
+        return dict(self._seen)
+
     def view_text(self, database: str, name: str) -> str | None:
         """A view's stored query (None for a table, or a name the catalog does not have)."""
         table = self.entry(database, name)

@@ -218,10 +218,10 @@ def _annotate(tree: exp.Expression, ctx: Context) -> exp.Expression:
     if ctx.schema_for is not None and ctx.tables:
         ctx.schema = ctx.schema_for(list(ctx.tables))
     schema: dict[str, object] = {db: {t: dict(cols) for t, cols in tables.items()} for db, tables in ctx.schema.items()}
-    if schema and _typed_from_qualified_copy(tree, schema):
+    if _typed_from_qualified_copy(tree, schema):
         return tree
     try:
-        return annotate_types(tree, schema=schema or None, dialect=READ)
+        return annotate_types(tree, schema=schema or None, dialect=READ, expression_metadata=_EXPRESSION_METADATA)
     except SqlglotError:
         return tree
 
@@ -229,16 +229,39 @@ def _annotate(tree: exp.Expression, ctx: Context) -> exp.Expression:
 _STRUCTURAL = (exp.Alias, exp.Identifier, exp.TableAlias)
 
 
+def _same_type_as_input(annotator: Any, node: exp.Expression) -> exp.Expression:
+    """Trino's date_trunc returns its input's type (a date stays a date), also through subqueries."""
+    inner = node.args.get("this")
+    kind = inner.type if inner is not None else None
+    node.type = kind.copy() if kind is not None and kind.this == exp.DataType.Type.DATE else exp.DataType.Type.TIMESTAMP
+    return node
+
+
+def _metadata() -> dict[Any, Any]:
+    from sqlglot.dialects.athena import Athena
+
+    found = dict(Athena.EXPRESSION_METADATA)
+    found[exp.TimestampTrunc] = {"annotator": _same_type_as_input}
+    found[exp.DateTrunc] = {"annotator": _same_type_as_input}
+    return found
+
+
+_EXPRESSION_METADATA = _metadata()
+
+
 def _typed_from_qualified_copy(tree: exp.Expression, schema: dict[str, object]) -> bool:
     """annotate_types types only qualified columns: qualify a copy, type it, and carry every node's type back to
     the query's own nodes (so the query keeps the user's names and output column names). False when the copy
     cannot be qualified or no longer lines up node for node."""
     from sqlglot.optimizer.annotate_types import annotate_types
+    from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
     from sqlglot.optimizer.qualify_columns import qualify_columns
 
     try:
-        qualified = qualify_columns(tree.copy(), schema, expand_alias_refs=False, expand_stars=False, dialect=READ)
-        annotate_types(qualified, schema=schema, dialect=READ)
+        # Trino's names are case-insensitive: L_LINENUMBER is the catalog's l_linenumber
+        normalized = normalize_identifiers(tree.copy(), dialect=READ)
+        qualified = qualify_columns(normalized, schema, expand_alias_refs=False, expand_stars=False, dialect=READ)
+        annotate_types(qualified, schema=schema, dialect=READ, expression_metadata=_EXPRESSION_METADATA)
     except (SqlglotError, KeyError, ValueError, AttributeError, TypeError):
         return False
     originals = [n for n in tree.walk(bfs=False) if not isinstance(n, _STRUCTURAL)]

@@ -5,13 +5,13 @@ from __future__ import annotations
 import io
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from lakeport.errors import InvalidInput, NoSuchKey
 from lakeport.iam.arns import bucket_arn, object_arn
-from lakeport.storage.events import CREATED_COPY, CREATED_MULTIPART, CREATED_PUT, EventLog
+from lakeport.storage.events import CREATED_COPY, CREATED_MULTIPART, CREATED_PUT, EventLog, ObjectChange
 from lakeport.storage.keys import guess_content_type
 from lakeport.storage.presign import sign_url
 
@@ -109,6 +109,28 @@ class Storage:
         )
         self._created(info, CREATED_MULTIPART if info.multipart else CREATED_PUT)
         return info
+
+    def put_objects(self, items: Sequence[tuple[str, str, bytes, str | None]]) -> list[ObjectInfo]:
+        """Store several small objects ``(bucket, key, body, content type)``, each atomically, and record their
+        events in one transaction (a query's result file and its metadata, for example)."""
+        for bucket, key, _, _ in items:
+            self._authorize("s3:PutObject", object_arn(bucket, key))
+        infos = [
+            self.backend.put_object(
+                bucket, key, io.BytesIO(body), content_type=kind or guess_content_type(key), metadata=None
+            )
+            for bucket, key, body, kind in items
+        ]
+        self.events.record(
+            [
+                ObjectChange(
+                    i.bucket, i.key, i.etag, i.size, i.last_modified, CREATED_MULTIPART if i.multipart else CREATED_PUT
+                )
+                for i in infos
+            ],
+            source="lakeport",
+        )
+        return infos
 
     def get_object(self, bucket: str, key: str, *, byte_range: tuple[int, int | None] | None = None) -> ObjectStream:
         """The object's bytes as a stream; close it (or use ``with``) when done."""
