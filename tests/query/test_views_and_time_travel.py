@@ -161,3 +161,16 @@ def test_a_query_reaching_a_denied_table_any_way_is_denied(guarded: Lake, sql: s
     assert "not authorized to perform glue:GetTable" in reason
     assert DENIED_TABLE in reason
     assert ok(guarded, "SELECT count(*) FROM people") == [["3"]]
+
+
+def test_a_table_whose_objects_may_not_be_read_is_denied_too(lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Athena's model: reading a table needs glue:GetTable on it and s3:GetObject on its objects."""
+
+    def authorize(principal: Principal, action: str, resource: str) -> None:
+        if action == "s3:GetObject" and resource.startswith("arn:aws:s3:::lakeport/raw/secret/"):
+            raise AccessDenied(f"{principal.arn} is not authorized to perform {action} on resource {resource}")
+
+    monkeypatch.setattr(lake.iam, "authorize", authorize)
+    reason = failed(lake, "SELECT p.name FROM people p JOIN secret s ON p.id = s.id")
+    assert "s3:GetObject on resource arn:aws:s3:::lakeport/raw/secret/s.csv" in reason
+    assert ok(lake, "SELECT count(*) FROM people") == [["3"]]

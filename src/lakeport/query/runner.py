@@ -54,6 +54,8 @@ class QueryRun:
     running: Callable[[duckdb.DuckDBPyConnection | None], None]  # the connection a stop interrupts
     # a connection done with: (connection, schemas its views are in, whether its statements all succeeded)
     release: Callable[[duckdb.DuckDBPyConnection, list[str], bool], None] | None = None
+    # s3:GetObject on each file a table reads (Athena's model: the table in the catalog, and its objects)
+    authorize_file: Callable[[str], None] | None = None
     resolved: list[ResolvedTable] = field(default_factory=list)
     tables: list[tuple[str, str]] = field(default_factory=list)
     update_count: int | None = None  # rows a CTAS or INSERT INTO wrote (Athena's UpdateCount)
@@ -99,6 +101,10 @@ class QueryRun:
                 if not pins:
                     _remember(key, translation, resolver)
             schema_for(translation.tables)  # tables the rules did not need types for (and all, on a cache hit)
+            if self.authorize_file is not None:
+                for table in found.values():
+                    for file in table.files:
+                        self.authorize_file(file)
             for (db, name), table in found.items():
                 if db not in created:
                     created.append(db)

@@ -455,6 +455,7 @@ class Queries:
             take_connection=take,
             running=running,
             release=release,
+            authorize_file=self._authorize_file,
             resolved=resolved,
         )
         result, statement_type = answer(job)
@@ -470,6 +471,18 @@ class Queries:
             if spares is None:
                 spares = _SPARES[key] = Spares(readable, memory_limit=self.limits.memory_limit)
         return spares
+
+    def _authorize_file(self, file: str) -> None:
+        """s3:GetObject on a file a query reads, named by its object ARN (a local path maps back to its key)."""
+        from lakeport.iam.arns import object_arn
+
+        if file.startswith("s3://"):
+            bucket, _, key = file[5:].partition("/")
+        else:
+            root = str(self.objects_root if self.objects_root is not None else self.work_root / "objects")
+            relative = os.path.relpath(file.removeprefix("file://"), root)
+            bucket, _, key = relative.partition("/")
+        self.iam.authorize(self.principal, "s3:GetObject", object_arn(bucket, key))
 
     def _local_file(self, bucket: str, key: str) -> str:
         if self.objects_root is not None:
