@@ -113,6 +113,26 @@ class InvalidKey(InvalidInput):
     default_code = "InvalidObjectKey"
 
 
+class NoSuchEntity(NotFound):
+    """IAM: the user, group, role, policy or access key does not exist."""
+
+    default_code = "NoSuchEntity"
+
+
+class EntityAlreadyExists(AlreadyExists):
+    default_code = "EntityAlreadyExists"
+
+
+class LimitExceeded(Conflict):
+    default_code = "LimitExceeded"
+
+
+class DeleteConflict(Conflict):
+    """IAM: the entity still has attached things (access keys, policies, members) to remove first."""
+
+    default_code = "DeleteConflict"
+
+
 def missing_dependency(package: str, extra: str, purpose: str) -> MissingDependency:
     """The error for an optional dependency that is not installed."""
     return MissingDependency(
@@ -128,13 +148,17 @@ __all__ = [
     "BucketNotEmpty",
     "ConfigError",
     "Conflict",
+    "DeleteConflict",
+    "EntityAlreadyExists",
     "InvalidBucketName",
     "InvalidInput",
     "InvalidKey",
     "LakeNotFound",
     "LakeportError",
+    "LimitExceeded",
     "MissingDependency",
     "NoSuchBucket",
+    "NoSuchEntity",
     "NoSuchKey",
     "NotFound",
     "ServiceUnavailable",

@@ -56,11 +56,19 @@ def find_lake_root(explicit: str | os.PathLike[str] | None = None, environ: Mapp
 class Lake:
     """One lake: settings, metadata database and services, acting as one principal."""
 
-    def __init__(self, settings: Settings, db: MetadataDB, principal: Principal | None = None) -> None:
+    def __init__(
+        self, settings: Settings, db: MetadataDB, principal: Principal | None = None, iam: IAM | None = None
+    ) -> None:
         self.settings = settings
         self.root = settings.root
         self.db = db
-        self.iam = IAM(settings.iam.account_id, settings.iam.admin_user)
+        self.iam = iam or IAM(
+            settings.iam.account_id,
+            settings.iam.admin_user,
+            db,
+            audit_admin=settings.iam.audit_admin,
+            audit_retention_days=settings.iam.audit_retention_days,
+        )
         self.principal = principal or self.iam.admin
 
     @classmethod
@@ -101,6 +109,7 @@ class Lake:
         lake = cls.open(root, environ=environ)
         lake.db.set_info_default("lake_id", secrets.token_hex(8))
         lake.db.set_info_default("presign_secret", secrets.token_hex(32))
+        lake.iam.ensure_user(lake.settings.iam.admin_user)
         lake.ensure_default_bucket()
         return lake
 
@@ -253,11 +262,12 @@ class Lake:
         return ObjectWatcher(self.storage, self.settings.events)
 
     def as_principal(self, principal: Principal) -> Lake:
-        return Lake(self.settings, self.db, principal)
+        return Lake(self.settings, self.db, principal, self.iam)
 
     # ---- lifetime
 
     def close(self) -> None:
+        self.iam.close()  # the audit events still buffered
         self.db.dispose()
 
     def __enter__(self) -> Lake:

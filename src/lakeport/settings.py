@@ -64,6 +64,11 @@ class IamSettings:
     account_id: str = _setting("000000000000", "the AWS account id used in ARNs")
     admin_user: str = _setting("admin", "the lake's local administrator user name")
     region: str = _setting("us-east-1", "the AWS region in service ARNs (Glue, Athena, Step Functions)")
+    require_credentials: bool = _setting(
+        False, "the CLI authenticates with an access key instead of acting as the administrator"
+    )
+    audit_admin: bool = _setting(False, "record the administrator's decisions in the audit trail too")
+    audit_retention_days: int = _setting(90, "days audit events are kept (0: forever)")
 
 
 @dataclass(frozen=True)

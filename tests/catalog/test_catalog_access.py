@@ -121,7 +121,7 @@ def test_the_denial_names_the_operations_own_glue_action(
     """As AWS does: a policy allowing glue:GetPartitions alone must be enough to call GetPartitions."""
     with pytest.raises(AccessDenied) as info:
         call(guarded.as_principal(BOB))
-    assert f"perform glue:{action} on resource {resource}" in info.value.message
+    assert f"perform: glue:{action} on resource: {resource}" in info.value.message
 
 
 def test_the_admin_principal_is_allowed(guarded: Catalog, metadata_lake: Lake) -> None:

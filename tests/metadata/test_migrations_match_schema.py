@@ -21,6 +21,7 @@ from sqlalchemy import inspect
 import lakeport.catalog.schema
 import lakeport.crawler.schema
 import lakeport.etl.schema
+import lakeport.iam.schema
 import lakeport.observe.schema
 import lakeport.query.schema
 import lakeport.storage.events
@@ -31,6 +32,7 @@ REGISTERING_MODULES = (
     lakeport.catalog.schema,
     lakeport.crawler.schema,
     lakeport.etl.schema,
+    lakeport.iam.schema,
     lakeport.observe.schema,
     lakeport.query.schema,
     lakeport.storage.events,
@@ -84,6 +86,9 @@ def test_every_registering_module_is_imported() -> None:
         "log_groups",
         "log_streams",
         "log_events",
+        "iam_users",
+        "iam_access_keys",
+        "iam_audit_events",
     }
     assert expected <= set(metadata_obj.tables)
 

@@ -25,7 +25,27 @@ class CLIState:
     overrides: list[str] = field(default_factory=list)
 
     def open_lake(self) -> Lake:
-        return Lake.open(self.lake_path, overrides=parse_overrides(self.overrides))
+        """The lake, acting as its administrator; or, with ``iam.require_credentials``, as the user whose access
+        key is in the environment or the lake's credentials file."""
+        lake = Lake.open(self.lake_path, overrides=parse_overrides(self.overrides))
+        if not lake.settings.iam.require_credentials:
+            return lake
+        from lakeport.errors import AccessDenied
+        from lakeport.iam.credentials import find_credentials
+
+        try:
+            found = find_credentials(lake.root)
+            principal = lake.iam.authenticate(found.access_key_id, found.secret_access_key)
+        except AccessDenied as exc:
+            lake.close()
+            if exc.code != "InvalidClientTokenId":
+                raise
+            raise AccessDenied(
+                f"access key {found.access_key_id} (from {found.source}) was not accepted",
+                hint="check the key id and secret, and that the key is Active (lakeport iam list-access-keys)",
+                code=exc.code,
+            ) from None
+        return lake.as_principal(principal)
 
 
 def state(ctx: typer.Context) -> CLIState:

@@ -26,7 +26,8 @@ def init(
     ] = None,
     output: OutputOption = None,
 ) -> None:
-    """Create a lake: lakeport.toml, the metadata database, and the default bucket with staging/, warehouse/, results/."""
+    """Create a lake: lakeport.toml, the metadata database, the default bucket with staging/, warehouse/, results/,
+    and an access key for the administrator in .lakeport/credentials (mode 0600)."""
     values: dict[str, str] = parse_overrides(state(ctx).overrides)
     for name, value in (
         ("storage.url", storage_url),
@@ -37,20 +38,28 @@ def init(
         if value is not None:
             values[name] = value
     lake = Lake.init(path, values=values)
+    from lakeport.iam.credentials import credentials_path, ensure_admin_credentials
+
+    written = ensure_admin_credentials(lake.iam, lake.root)
     bucket_name = lake.settings.storage.default_bucket
-    data = {
+    areas = [f"s3://{bucket_name}/{a}" for a in AREAS]
+    data: dict[str, object] = {
         "lake": str(lake.root),
         "storage": lake.backend.location,
         "bucket": bucket_name,
-        "areas": [f"s3://{bucket_name}/{a}" for a in AREAS],
+        "areas": areas,
         "metadata": lake.db.engine.url.render_as_string(hide_password=True),
+        "credentials": str(credentials_path(lake.root)),
+        "credentials_created": written is not None,
     }
 
     def text() -> None:
         stdout.print(f"lake ready at {data['lake']}")
         stdout.print(f"  objects:  {data['storage']}")
         stdout.print(f"  metadata: {data['metadata']}")
-        for area in data["areas"]:
+        if written is not None:
+            stdout.print(f"  credentials of {lake.iam.admin.name}: {data['credentials']} (mode 0600)")
+        for area in areas:
             stdout.print(f"  {area}")
 
     emit(output_of(ctx, output), data, text)

@@ -71,6 +71,8 @@ GROUPS: dict[str, tuple[str, str, str | None]] = {
     "workgroups": ("query_cmd", "workgroups_app", "workgroups"),
     "named-queries": ("query_cmd", "named_app", "named-queries"),
     "sql": ("sql_cmd", "app", None),
+    "iam": ("iam_cmd", "app", "iam"),
+    "audit": ("audit_cmd", "app", None),
 }
 _mounted: set[str] = set()
 _GLOBAL_OPTIONS_WITH_VALUES = ("--lake", "--output", "-o", "--config", "-c")

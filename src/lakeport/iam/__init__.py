@@ -2,6 +2,6 @@
 
 from lakeport.iam.arns import bucket_arn, object_arn
 from lakeport.iam.iam import IAM
-from lakeport.iam.principal import Principal
+from lakeport.iam.principal import Principal, service_principal
 
-__all__ = ["IAM", "Principal", "bucket_arn", "object_arn"]
+__all__ = ["IAM", "Principal", "bucket_arn", "object_arn", "service_principal"]

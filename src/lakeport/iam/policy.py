@@ -31,6 +31,7 @@ KNOWN_SERVICES = frozenset((
     "quicksight", "lakeformation", "kms", "ec2", "lambda", "dynamodb", "cloudtrail", "secretsmanager", "ssm", "tag",
     "resource-groups", "access-analyzer", "organizations", "kinesis", "firehose", "redshift", "elasticmapreduce",
     "cloudformation", "apigateway", "ecr", "ecs", "sagemaker", "xray",
+    "lakeport",  # lakeport's own actions (dashboards)
 ))
 # fmt: on
 _ACTION = re.compile(r"^[A-Za-z0-9*?-]+:[A-Za-z0-9*?]+$")
