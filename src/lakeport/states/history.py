@@ -1,0 +1,44 @@
+"""The execution history: events shaped like Step Functions' GetExecutionHistory."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from lakeport.states.clock import Clock
+
+
+def details_key(event_type: str) -> str:
+    if event_type.endswith("StateEntered"):
+        return "stateEnteredEventDetails"
+    if event_type.endswith("StateExited"):
+        return "stateExitedEventDetails"
+    return event_type[0].lower() + event_type[1:] + "EventDetails"
+
+
+class History:
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.events: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+
+    def add(self, event_type: str, details: dict[str, Any] | None = None) -> int:
+        with self._lock:
+            event: dict[str, Any] = {
+                "id": len(self.events) + 1,
+                "previousEventId": len(self.events),
+                "timestamp": self.clock.now(),
+                "type": event_type,
+            }
+            if details is not None:
+                details = dict(details)
+                if "input" in details:
+                    details["inputDetails"] = {"truncated": False}
+                if "output" in details:
+                    details["outputDetails"] = {"truncated": False}
+                event[details_key(event_type)] = details
+            self.events.append(event)
+            return int(event["id"])
+
+    def types(self) -> list[str]:
+        return [str(event["type"]) for event in self.events]
