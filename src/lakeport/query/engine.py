@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lakeport.query.render import athena_type, render
+from lakeport.query.render import athena_type, renderer
 from lakeport.query.watch import current as current_watch
 
 if TYPE_CHECKING:
@@ -104,7 +104,8 @@ def _run(con: duckdb.DuckDBPyConnection, sql: str, limit: int | None) -> ResultS
     types = relation.types
     columns = [(name, athena_type(kind)) for name, kind in zip(relation.columns, types, strict=True)]
     raw = relation.limit(limit).fetchall() if limit is not None else relation.fetchall()
-    rows = [[render(value, kind) for value, kind in zip(row, types, strict=True)] for row in raw]
+    renderers = [renderer(kind) for kind in types]
+    rows = [[show(value) for show, value in zip(renderers, row, strict=True)] for row in raw]
     return ResultSet(columns=columns, rows=rows, bytes_scanned=bytes_read(con))
 
 

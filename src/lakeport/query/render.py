@@ -12,6 +12,7 @@ import datetime as dt
 import decimal
 import math
 import struct
+from collections.abc import Callable
 from typing import Any
 
 # DuckDB type ids → Athena ColumnInfo type names
@@ -101,6 +102,41 @@ def _decimal(value: decimal.Decimal, scale: int) -> str:
 def _fraction(micro: int) -> str:
     """Milliseconds (Athena's timestamp(3)), or microseconds when the value has them."""
     return f"{micro:06d}" if micro % 1000 else f"{micro // 1000:03d}"
+
+
+def _plain_double(x: float) -> str:
+    """java_double, with the common case first: between 10^-3 and 10^7 Java prints the same shortest digits
+    Python's repr does, in plain notation."""
+    if 1e-3 <= abs(x) < 1e7:
+        text = repr(x)
+        if "e" not in text and "n" not in text:
+            return text
+    return java_double(x)
+
+
+_SIMPLE: dict[str, Callable[[Any], str]] = {
+    "varchar": str,
+    "bigint": str,
+    "integer": str,
+    "smallint": str,
+    "tinyint": str,
+    "hugeint": str,
+    "ubigint": str,
+    "uinteger": str,
+    "usmallint": str,
+    "utinyint": str,
+    "boolean": lambda v: "true" if v else "false",
+    "double": lambda v: _plain_double(float(v)),
+    "date": lambda v: v.isoformat() if isinstance(v, dt.date) else str(v),
+}
+
+
+def renderer(duck_type: Any) -> Callable[[Any], str | None]:
+    """A function rendering one column's values (the type looked at once, not per value)."""
+    simple = _SIMPLE.get(str(duck_type.id))
+    if simple is not None:
+        return lambda value: None if value is None else simple(value)
+    return lambda value: render(value, duck_type)
 
 
 def render(value: Any, duck_type: Any) -> str | None:

@@ -22,13 +22,14 @@ def to_csv(result: ResultSet) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def from_csv(data: bytes) -> list[list[str | None]]:
-    """The rows of an Athena CSV (header first); an empty unquoted field is NULL, a quoted one the empty string."""
+def from_csv(data: bytes, *, limit: int | None = None) -> list[list[str | None]]:
+    """The rows of an Athena CSV (header first); an empty unquoted field is NULL, a quoted one the empty string.
+    With ``limit``, only that many rows are read (a page needs the rows up to its end, and one more)."""
     text = data.decode("utf-8")
     rows: list[list[str | None]] = []
     row: list[str | None] = []
     i, n = 0, len(text)
-    while i < n:
+    while i < n and (limit is None or len(rows) < limit):
         if text[i] == '"':  # a quoted value, "" inside is one quote
             j, parts = i + 1, []
             while True:

@@ -310,11 +310,11 @@ class Queries:
         if not 1 <= max_results <= 1000:
             raise InvalidInput("max_results is between 1 and 1000")
         bucket, key = _split(execution.output_location)
-        rows = from_csv(self.storage.read_bytes(bucket, key))
         try:
             start = int(next_token) if next_token else 0
         except ValueError:
             raise InvalidInput(f"next token {next_token!r} is not one this service issued") from None
+        rows = from_csv(self.storage.read_bytes(bucket, key), limit=start + max_results + 1)
         updated = 0
         if not execution.columns and execution.statement_type == "DML":  # CTAS, INSERT INTO: rows written
             updated = update_count(self.storage.read_bytes(bucket, key + ".metadata"))
