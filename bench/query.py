@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO / "src"), str(REPO)]
 
+import yaml  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
@@ -42,24 +43,7 @@ if TYPE_CHECKING:
     from lakeport import Lake
 
 PAGE = 100  # the first page an application reads
-SPOTIFY_QUERIES = {
-    "tutorial: tracks per artist": (
-        "SELECT artist_name, COUNT(track_id) AS total_tracks FROM {t} GROUP BY artist_name "
-        "ORDER BY total_tracks DESC LIMIT 10"
-    ),
-    "tracks per album": (
-        "SELECT album_name, count(*) AS tracks, avg(track_popularity) AS popularity FROM {t} "
-        "GROUP BY album_name ORDER BY tracks DESC, album_name LIMIT 20"
-    ),
-    "duration trend by release year": (
-        "SELECT release_year, avg(duration_sec) AS seconds, count(*) AS tracks FROM {t} "
-        "GROUP BY release_year ORDER BY release_year"
-    ),
-    "popular explicit tracks": (
-        "SELECT track_name, artist_name, track_popularity FROM {t} WHERE explicit AND track_popularity > 80 "
-        "ORDER BY track_popularity DESC, track_name LIMIT 50"
-    ),
-}
+SPOTIFY_QUERIES: dict[str, str] = yaml.safe_load((REPO / "examples" / "spotify" / "queries.yaml").read_text())
 
 
 class Report:

@@ -77,3 +77,43 @@ def test_the_tutorial_query_returns_what_duckdb_returns_on_the_same_files(tmp_pa
         )
         assert got == [(name, str(count)) for name, count in expected]
         assert len(got) > 10
+
+
+def test_the_dashboard_queries_return_what_duckdb_returns(tmp_path: Path) -> None:
+    """Acceptance (issue 6): the dashboard's queries (examples/spotify/queries.yaml) through lakeport give DuckDB's
+    rows on the same Parquet files (without their LIMIT, compared as multisets: ties make a LIMIT's cut arbitrary)."""
+    import math
+    import re
+
+    import yaml
+
+    queries = yaml.safe_load((Path(__file__).parent.parent / "examples/spotify/queries.yaml").read_text())
+    run_demo(tmp_path / "demo-lake")
+
+    def close(a: object, b: object) -> bool:
+        if isinstance(b, float):
+            return a is not None and math.isclose(float(str(a)), b, rel_tol=1e-9)
+        if isinstance(b, bool):
+            return a == str(b).lower()
+        return a == (None if b is None else str(b))
+
+    with Lake.open(tmp_path / "demo-lake") as lake:
+        files = lake.warehouse.data_files("spotify", "tracks")
+        con = duckdb.connect()
+        for name, template in queries.items():
+            sql = re.sub(r"\s+LIMIT\s+\d+\s*$", "", template)
+            execution = lake.query(sql.format(t="spotify.tracks"))
+            assert execution.state == "SUCCEEDED", (name, execution.state_change_reason)
+            rows, token = [], None
+            while True:
+                page = lake.queries.get_query_results(execution.id, next_token=token)
+                rows += [[c.get("VarCharValue") for c in r["Data"]] for r in page["ResultSet"]["Rows"]]
+                token = page.get("NextToken")
+                if token is None:
+                    break
+            got = rows[1:]
+            expected = con.sql(sql.format(t=f"read_parquet({files!r})")).fetchall()
+            assert len(got) == len(expected) > 0, name
+            key = lambda r: tuple("" if v is None else str(v) for v in r)  # noqa: E731
+            for mine, theirs in zip(sorted(got, key=key), sorted(expected, key=key), strict=True):
+                assert all(close(a, b) for a, b in zip(mine, theirs, strict=True)), (name, mine, theirs)
