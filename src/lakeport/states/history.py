@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from lakeport.states.clock import Clock
@@ -17,9 +18,10 @@ def details_key(event_type: str) -> str:
 
 
 class History:
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, on_event: Callable[[dict[str, Any]], None] | None = None) -> None:
         self.clock = clock
         self.events: list[dict[str, Any]] = []
+        self.on_event = on_event
         self._lock = threading.Lock()
 
     def add(self, event_type: str, details: dict[str, Any] | None = None) -> int:
@@ -38,6 +40,8 @@ class History:
                     details["outputDetails"] = {"truncated": False}
                 event[details_key(event_type)] = details
             self.events.append(event)
+            if self.on_event is not None:  # under the lock: listeners see events in order, once each
+                self.on_event(event)
             return int(event["id"])
 
     def types(self) -> list[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import random
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -66,11 +67,14 @@ def run(
     context: dict[str, Any] | None = None,
     stop: threading.Event | None = None,
     rng: random.Random | None = None,
+    on_event: Callable[[dict[str, Any]], None] | None = None,
 ) -> ExecutionResult:
-    """Validate ``machine`` (raising InvalidInput), then run it on ``input`` until it ends."""
+    """Validate ``machine`` (raising InvalidInput), then run it on ``input`` until it ends.
+
+    ``on_event`` is called with each history event as it is added (the service persists them that way)."""
     parsed = definition.parse(machine)
     run_clock = clock or SystemClock()
-    execution = Execution(parsed, tasks, run_clock, stop, rng or random.Random())
+    execution = Execution(parsed, tasks, run_clock, stop, rng or random.Random(), on_event)
     return execution.run({} if input is None else input, context or default_context())
 
 
@@ -82,13 +86,14 @@ class Execution:
         clock: Clock,
         stop: threading.Event | None,
         rng: random.Random,
+        on_event: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
         self.machine = machine
         self.tasks = tasks
         self.clock = clock
         self.stop = stop
         self.rng = rng
-        self.history = History(clock)
+        self.history = History(clock, on_event)
         self.io: Processing = processing_for(machine.get("QueryLanguage"))
         self.deadline: datetime | None = None
 
@@ -133,6 +138,8 @@ class Execution:
                 self.clock.sleep(max(left, 0))
                 raise _Timeout
         self.clock.sleep(seconds)
+        if self.stop is not None and self.stop.is_set():  # stopped while waiting
+            raise _Aborted
 
     def run_machine(self, machine: dict[str, Any], data: Any, context: dict[str, Any]) -> Any:
         """Run a top-level machine, a Parallel branch or a Map iteration's processor."""
