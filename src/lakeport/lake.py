@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from lakeport.etl import Jobs
     from lakeport.observe import LogStore
     from lakeport.query.service import Queries, QueryExecution
+    from lakeport.states.service import StateMachines
     from lakeport.storage import Backend, EventLog, ObjectWatcher, Storage, Transfers
     from lakeport.warehouse import Warehouse
 
@@ -62,14 +63,15 @@ class Lake:
         self.settings = settings
         self.root = settings.root
         self.db = db
-        self.iam = iam or IAM(
+        shared = iam or IAM(
             settings.iam.account_id,
             settings.iam.admin_user,
             db,
             audit_admin=settings.iam.audit_admin,
             audit_retention_days=settings.iam.audit_retention_days,
         )
-        self.principal = principal or self.iam.admin
+        self.principal = principal or shared.admin
+        self.iam = shared.as_principal(self.principal)  # IAM's own operations act as this principal too
 
     @classmethod
     def open(
@@ -187,6 +189,7 @@ class Lake:
             region=iam.region,
             account_id=iam.account_id,
             lake_root=self.root,
+            act_as=lambda principal: self.as_principal(principal).crawlers,
         )
 
     @property
@@ -230,6 +233,7 @@ class Lake:
             account_id=iam.account_id,
             lake_root=self.root,
             objects_root=self.objects_root,
+            act_as=lambda principal: self.as_principal(principal).jobs,
         )
 
     @cached_property
@@ -250,6 +254,21 @@ class Lake:
             region=iam.region,
             account_id=iam.account_id,
             settings=self.settings.query,
+        )
+
+    @cached_property
+    def states(self) -> StateMachines:
+        from lakeport.states.service import StateMachines
+
+        iam = self.settings.iam
+        return StateMachines(
+            db=self.db,
+            iam=self.iam,
+            principal=self.principal,
+            logs=self.logs,
+            services=self.as_principal,
+            region=iam.region,
+            account_id=iam.account_id,
         )
 
     def query(self, sql: str, *, database: str = "default") -> QueryExecution:

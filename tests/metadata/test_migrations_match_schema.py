@@ -24,6 +24,7 @@ import lakeport.etl.schema
 import lakeport.iam.schema
 import lakeport.observe.schema
 import lakeport.query.schema
+import lakeport.states.schema
 import lakeport.storage.events
 from lakeport.metadata import HEAD_REVISION, MetadataDB
 from lakeport.metadata.schema import metadata_obj
@@ -35,6 +36,7 @@ REGISTERING_MODULES = (
     lakeport.iam.schema,
     lakeport.observe.schema,
     lakeport.query.schema,
+    lakeport.states.schema,
     lakeport.storage.events,
 )
 

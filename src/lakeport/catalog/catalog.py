@@ -100,8 +100,11 @@ class CatalogSession:
         exist_ok: bool = False,
     ) -> Database:
         name = check_name("database", name)
-        self._authorize("CreateDatabase", f"database/{name}")
         existing = self._database_row(name)
+        if existing is not None and exist_ok:  # "make sure it exists": reading it is enough, as with GetDatabase
+            self._authorize("GetDatabase", f"database/{name}")
+            return self._database(existing)
+        self._authorize("CreateDatabase", f"database/{name}")
         if existing is not None:
             if exist_ok:
                 return self._database(existing)

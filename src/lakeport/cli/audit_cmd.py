@@ -10,7 +10,7 @@ import typer
 
 from lakeport.cli.context import OutputOption, output_of, state
 from lakeport.cli.output import emit, table
-from lakeport.errors import ConfigError, InvalidInput
+from lakeport.errors import InvalidInput
 from lakeport.metadata.times import iso, now, utc
 
 app = typer.Typer()
@@ -43,11 +43,7 @@ def audit(
 ) -> None:
     """Show authorization decisions, newest first: who, what, on which resource, and which statement decided."""
     lake = state(ctx).open_lake()
-    if lake.principal.arn != lake.iam.admin.arn:
-        lake.iam.authorize(lake.principal, "cloudtrail:LookupEvents", "*")
-    if lake.iam.audit is None:
-        raise ConfigError("this lake has no audit trail")
-    events = lake.iam.audit.events(
+    events = lake.iam.lookup_events(
         principal=principal, action=action, decision=decision, since=parse_since(since) if since else None, limit=limit
     )
     lake.close()

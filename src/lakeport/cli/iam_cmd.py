@@ -53,16 +53,7 @@ def _tags(values: list[str] | None) -> dict[str, str]:
 
 
 def _iam(ctx: typer.Context) -> IAM:
-    lake = state(ctx).open_lake()
-    if lake.principal.arn != lake.iam.admin.arn:  # managing IAM is the administrator's; others need iam:* allowed
-        lake.iam.authorize(lake.principal, f"iam:{_action(ctx.info_name or '')}", "*")
-    return lake.iam
-
-
-def _action(command: str) -> str:
-    if command == "simulate":
-        return "SimulatePrincipalPolicy"
-    return "".join(part.capitalize() for part in command.split("-"))
+    return state(ctx).open_lake().iam  # acting as the lake's principal: IAM authorizes each operation itself
 
 
 def _show(ctx: typer.Context, output: Any, data: Any, text: Callable[[], None] | None = None) -> None:

@@ -73,6 +73,7 @@ GROUPS: dict[str, tuple[str, str, str | None]] = {
     "sql": ("sql_cmd", "app", None),
     "iam": ("iam_cmd", "app", "iam"),
     "audit": ("audit_cmd", "app", None),
+    "states": ("states_cmd", "app", "states"),
 }
 _mounted: set[str] = set()
 _GLOBAL_OPTIONS_WITH_VALUES = ("--lake", "--output", "-o", "--config", "-c")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,8 +37,9 @@ from lakeport.crawler.runs import (
 )
 from lakeport.crawler.schema import crawler_objects, crawler_runs, crawlers
 from lakeport.crawler.targets import Target
-from lakeport.errors import AlreadyExists, LakeportError, NotFound
+from lakeport.errors import AlreadyExists, ConfigError, LakeportError, NotFound
 from lakeport.iam.arns import glue_arn
+from lakeport.iam.trust import GLUE_SERVICE
 from lakeport.metadata.times import now, utc
 from lakeport.processes import HOST, start_worker
 
@@ -77,6 +79,7 @@ class Crawlers:
         account_id: str,
         lake_root: Path,
         threads: int = 8,
+        act_as: Callable[[Principal], Crawlers] | None = None,
     ) -> None:
         self.db = db
         self.catalog = catalog
@@ -89,6 +92,8 @@ class Crawlers:
         self.account_id = account_id
         self.lake_root = lake_root
         self.threads = threads
+        self.act_as = act_as
+        """This service acting as another principal (a crawl's assumed role); given by the Lake."""
 
     def _authorize(self, action: str, name: str | None = None) -> None:
         resource = glue_arn(self.region, self.account_id, f"crawler/{name}" if name else "crawler/*")
@@ -99,6 +104,8 @@ class Crawlers:
     def create_crawler(self, definition: CrawlerDefinition) -> CrawlerInfo:
         definition = definition.checked()
         self._authorize("CreateCrawler", definition.name)
+        if definition.role:
+            self.iam.pass_role(self.principal, definition.role)
 
         def work(conn: Connection) -> None:
             if conn.execute(select(crawlers.c.name).where(crawlers.c.name == definition.name)).first():
@@ -125,6 +132,8 @@ class Crawlers:
     def update_crawler(self, definition: CrawlerDefinition) -> CrawlerInfo:
         definition = definition.checked()
         self._authorize("UpdateCrawler", definition.name)
+        if definition.role:
+            self.iam.pass_role(self.principal, definition.role)
 
         def work(conn: Connection) -> None:
             row = self._row(conn, definition.name)
@@ -260,7 +269,7 @@ class Crawlers:
         """Carry out a started run to its end, whatever happens (used here and by the worker process)."""
         crawl: Crawl | None = None
         try:
-            crawl = Crawl(self, definition, run_id, progress)
+            crawl = Crawl(self._as_role(definition, run_id), definition, run_id, progress)
             crawl.execute()
         except CrawlCancelled:
             self.db.run_write(lambda conn: finish_unsuccessfully(conn, definition.name, run_id, CANCELLED, "stopped"))
@@ -275,6 +284,17 @@ class Crawlers:
             self._log(definition.name, run_id, f"crawl {run_id} FAILED: {message}; the catalog is unchanged", "ERROR")
             if not isinstance(exc, Exception) or not isinstance(exc, LakeportError):
                 raise
+
+    def _as_role(self, definition: CrawlerDefinition, run_id: str) -> Crawlers:
+        """The services a crawl reads and writes with: as the crawler's role, assumed by Glue for this run, when
+        it names one; as the principal that started the crawl otherwise."""
+        if not definition.role:
+            return self
+        if self.act_as is None:
+            raise ConfigError(f"crawler {definition.name}: cannot act as role {definition.role} here")
+        session = self.iam.assume_role_for(GLUE_SERVICE, definition.role, run_id)
+        self._log(definition.name, run_id, f"acting as role {definition.role} ({session.arn})")
+        return self.act_as(session)
 
     def _log(self, name: str, run_id: str, message: str, level: str = "INFO") -> None:
         self.logs.put(log_group_of(name), run_id, message, level=level, crawl_id=run_id)

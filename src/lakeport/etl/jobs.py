@@ -21,11 +21,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, desc, func, select, update
 
-from lakeport.errors import AlreadyExists, Conflict, LakeportError, NotFound
+from lakeport.errors import AlreadyExists, ConfigError, Conflict, LakeportError, NotFound
 from lakeport.etl.bookmarks import Bookmarks
 from lakeport.etl.definition import JobDefinition
 from lakeport.etl.schema import job_runs, jobs
 from lakeport.iam.arns import glue_arn
+from lakeport.iam.trust import GLUE_SERVICE
 from lakeport.metadata.times import iso, now, utc
 from lakeport.processes import HOST, process_alive, start_worker
 
@@ -163,6 +164,7 @@ class Jobs:
         account_id: str,
         lake_root: Path,
         objects_root: Path | None,
+        act_as: Callable[[Principal], Jobs] | None = None,
     ) -> None:
         self.db = db
         self.catalog = catalog
@@ -175,6 +177,8 @@ class Jobs:
         self.account_id = account_id
         self.lake_root = lake_root
         self.objects_root = objects_root
+        self.act_as = act_as
+        """This service acting as another principal (a run's assumed role); given by the Lake."""
 
     def _authorize(self, action: str, name: str | None = None) -> None:
         self.iam.authorize(
@@ -186,6 +190,8 @@ class Jobs:
     def create_job(self, definition: JobDefinition) -> Job:
         definition = definition.checked()
         self._authorize("CreateJob", definition.name)
+        if definition.role:
+            self.iam.pass_role(self.principal, definition.role)
 
         def work(conn: Connection) -> None:
             if conn.execute(select(jobs.c.name).where(jobs.c.name == definition.name)).first():
@@ -211,6 +217,8 @@ class Jobs:
     def update_job(self, definition: JobDefinition) -> Job:
         definition = definition.checked()
         self._authorize("UpdateJob", definition.name)
+        if definition.role:
+            self.iam.pass_role(self.principal, definition.role)
 
         def work(conn: Connection) -> None:
             row = self._row(conn, definition.name)
@@ -510,7 +518,7 @@ class Jobs:
         work_dir = temp_work_dir(self.lake_root, run_id)
         try:
             runner = JobRunner(
-                self._environment(work_dir),
+                self._as_role(job.definition, run_id, log)._environment(work_dir),
                 job.definition,
                 run_id,
                 arguments=arguments,
@@ -549,6 +557,17 @@ class Jobs:
 
             shutil.rmtree(work_dir, ignore_errors=True)
         return self.get_job_run(name, run_id)
+
+    def _as_role(self, definition: JobDefinition, run_id: str, log: Callable[[str, str], None]) -> Jobs:
+        """The services a run reads and writes with: as the job's role, assumed by Glue (glue.amazonaws.com) for
+        this run, when the job names one; as the principal that started the run otherwise."""
+        if not definition.role:
+            return self
+        if self.act_as is None:
+            raise ConfigError(f"job {definition.name}: cannot act as role {definition.role} here")
+        session = self.iam.assume_role_for(GLUE_SERVICE, definition.role, run_id)
+        log("INFO", f"acting as role {definition.role} ({session.arn})")
+        return self.act_as(session)
 
     def _finish(self, run_id: str, state: str, metrics: dict[str, Any], error: str | None) -> None:
         self.db.run_write(

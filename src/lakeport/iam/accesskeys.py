@@ -85,6 +85,7 @@ class AccessKeys(Store):
     """CreateAccessKey, ListAccessKeys, UpdateAccessKey, DeleteAccessKey, and checking a key."""
 
     def create_access_key(self, user: str) -> NewAccessKey:
+        self._check("CreateAccessKey", self.entity_arn("user", user))
         key_id = new_id("LKIA")
         secret = secrets.token_urlsafe(30)  # 40 characters
         salt = secrets.token_bytes(16)
@@ -112,6 +113,7 @@ class AccessKeys(Store):
         return NewAccessKey(AccessKey(key_id, user, ACTIVE, created), secret)
 
     def list_access_keys(self, user: str) -> list[AccessKey]:
+        self._check("ListAccessKeys", self.entity_arn("user", user))
         with self.db.read() as conn:
             if conn.execute(select(iam_users.c.name).where(iam_users.c.name == user)).first() is None:
                 raise NoSuchEntity(f"the user with name {user} cannot be found")
@@ -123,19 +125,31 @@ class AccessKeys(Store):
         return [_key(r) for r in rows]
 
     def get_access_key(self, key_id: str) -> AccessKey:
+        """A key's status and last use (GetAccessKeyLastUsed, authorized on the owning user)."""
+        self._check("GetAccessKeyLastUsed", self._owner_arn(key_id))
         with self.db.read() as conn:
             row = conn.execute(select(iam_access_keys).where(iam_access_keys.c.id == key_id)).first()
         if row is None:
             raise NoSuchEntity(f"the access key with id {key_id} cannot be found")
         return _key(row)
 
+    def _owner_arn(self, key_id: str, user: str | None = None) -> str:
+        """The ARN of the user owning ``key_id`` (``user`` when given), for authorizing calls on the key."""
+        if user is None:
+            with self.db.read() as conn:
+                owner = conn.execute(select(iam_access_keys.c.user_name).where(iam_access_keys.c.id == key_id)).scalar()
+            user = str(owner) if owner is not None else "*"
+        return self.entity_arn("user", user) if user != "*" else self.arn("user", "*")
+
     def update_access_key(self, key_id: str, status: str, *, user: str | None = None) -> None:
         if status not in (ACTIVE, INACTIVE):
             raise InvalidInput(f"status {status!r} is not Active or Inactive")
+        self._check("UpdateAccessKey", self._owner_arn(key_id, user))
         self._write(lambda conn: self._key_row(conn, key_id, user) and conn.execute(
             iam_access_keys.update().where(iam_access_keys.c.id == key_id).values(status=status)))  # fmt: skip
 
     def delete_access_key(self, key_id: str, *, user: str | None = None) -> None:
+        self._check("DeleteAccessKey", self._owner_arn(key_id, user))
         self._write(lambda conn: self._key_row(conn, key_id, user) and conn.execute(
             delete(iam_access_keys).where(iam_access_keys.c.id == key_id)))  # fmt: skip
 

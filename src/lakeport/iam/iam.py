@@ -9,6 +9,7 @@ Every decision for a non-administrator is appended to the audit trail.
 
 from __future__ import annotations
 
+import copy
 import itertools
 import re
 import secrets
@@ -16,19 +17,20 @@ import time
 from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from lakeport.errors import AccessDenied, InvalidInput, NoSuchEntity
 from lakeport.iam.accesskeys import AccessKeys
 from lakeport.iam.arns import user_arn
-from lakeport.iam.audit import AuditTrail
+from lakeport.iam.audit import AuditEvent, AuditTrail
 from lakeport.iam.evaluation import ALLOW, Decision, Request, evaluate
 from lakeport.iam.matching import ContextValue
 from lakeport.iam.permissions import Permissions
 from lakeport.iam.policy import Policy, PolicyError, parse_policy
-from lakeport.iam.principal import ASSUMED_ROLE, SERVICE, USER, Principal
+from lakeport.iam.principal import ASSUMED_ROLE, SERVICE, USER, Principal, service_principal
 from lakeport.iam.principals import Principals, User
-from lakeport.iam.trust import ASSUME_ROLE, trusted_statements
+from lakeport.iam.trust import ASSUME_ROLE, PASS_ROLE, role_name_of, trusted_statements
 from lakeport.metadata import MetadataDB
 
 request_id: ContextVar[str | None] = ContextVar("lakeport_request_id", default=None)
@@ -83,6 +85,30 @@ class IAM(Principals, Permissions, AccessKeys):
         self.audit = AuditTrail(db, retention_days=audit_retention_days) if db is not None else None
         self._cache: dict[str, _Identity] = {}
         self._second: tuple[int, str, str] = (-1, "", "")
+        self.caller: Principal | None = self.admin
+        """Who calls IAM's own operations (CreateUser, AttachUserPolicy …); None only for lakeport's internal
+        lookups while deciding, which are not requests of anyone."""
+
+    # ---- who calls
+
+    def as_principal(self, principal: Principal) -> IAM:
+        """This IAM with its own operations authorized as ``principal``; it shares the store, the policy cache,
+        the generation counter and the audit trail."""
+        view = copy.copy(self)
+        view.caller = principal
+        return view
+
+    def _system(self) -> IAM:
+        """A view for lookups lakeport makes while deciding (the caller's own user, a role to assume)."""
+        if self.caller is None:
+            return self
+        view = copy.copy(self)
+        view.caller = None
+        return view
+
+    def _check(self, action: str, resource: str) -> None:
+        if self.caller is not None:
+            self.authorize(self.caller, f"iam:{action}", resource)
 
     # ---- deciding
 
@@ -113,6 +139,10 @@ class IAM(Principals, Permissions, AccessKeys):
         """The decision ``authorize`` would make, without recording it or raising (``principal``: a Principal, a
         user name, ``role/<name>``, or a user or role ARN)."""
         who = self.resolve(principal) if isinstance(principal, str) else principal
+        target = who.arn
+        if who.kind == ASSUMED_ROLE:
+            target = self.entity_arn("role", who.name)
+        self._check("SimulatePrincipalPolicy", target)
         if who.arn == self.admin.arn:
             return Decision(True, ALLOW, ADMIN_POLICY)
         return self._decide(who, action, resource, context)
@@ -161,23 +191,24 @@ class IAM(Principals, Permissions, AccessKeys):
         documents: list[tuple[str, str]] = []
         context: dict[str, ContextValue] = {"aws:PrincipalArn": principal.arn}
         tags: Mapping[str, str] = {}
+        system = self._system()
         if self._db is not None and principal.kind == USER:
-            user = self.find_user(principal.name)
+            user = system.find_user(principal.name)
             context["aws:username"] = principal.name
             if user is not None and user.arn == principal.arn:
                 context["aws:userid"] = user.user_id
                 tags = user.tags
-                documents = self.identity_documents("user", user.name)
+                documents = system.identity_documents("user", user.name)
         elif self._db is not None and principal.kind == ASSUMED_ROLE:
             try:
-                role = self.get_role(principal.name)
+                role = system.get_role(principal.name)
             except NoSuchEntity:
                 role = None
             if role is not None:
                 context["aws:userid"] = f"{role.role_id}:{principal.session}"
                 context["aws:PrincipalArn"] = role.arn
                 tags = role.tags
-                documents = self.identity_documents("role", role.name)
+                documents = system.identity_documents("role", role.name)
         for key, value in tags.items():
             context[f"aws:PrincipalTag/{key}"] = value
         try:
@@ -202,11 +233,11 @@ class IAM(Principals, Permissions, AccessKeys):
             if kind not in ("user", "role"):
                 raise InvalidInput(f"{name} is not a user or role ARN")
         if name.startswith("role/"):
-            role = self.get_role(name.removeprefix("role/"))
+            role = self._system().get_role(name.removeprefix("role/"))
             return self._session(role.name, "simulation")
         if name == self.admin.name:
             return self.admin
-        user = self.get_user(name)
+        user = self._system().get_user(name)
         return Principal(arn=user.arn, name=user.name)
 
     # ---- identities
@@ -218,7 +249,7 @@ class IAM(Principals, Permissions, AccessKeys):
     def authenticate(self, access_key_id: str, secret_access_key: str) -> Principal:
         """The user owning an active access key with this secret; InvalidClientTokenId otherwise (never saying
         whether the key id, the secret or the key's status was wrong). Records the key's last use."""
-        user = self.get_user(self.check_secret(access_key_id, secret_access_key))
+        user = self._system().get_user(self.check_secret(access_key_id, secret_access_key))
         return Principal(arn=user.arn, name=user.name)
 
     def _session(self, role: str, session: str, source_ip: str | None = None) -> Principal:
@@ -229,7 +260,7 @@ class IAM(Principals, Permissions, AccessKeys):
         """sts:AssumeRole: the role's trust policy must name ``principal`` (a user or role ARN, the account, or an
         AWS service such as ``glue.amazonaws.com``); when it names only the account, ``principal``'s own policies
         must allow sts:AssumeRole on the role too. Returns the assumed-role session principal."""
-        role = self.get_role(role_name)
+        role = self._system().get_role(role_name)
         session = _SESSION.sub("-", session_name or principal.name)[:64] or "session"
         if principal.arn != self.admin.arn:
             trust = parse_policy(role.trust_policy, name=f"trust policy of role {role.name}", kind="trust")
@@ -249,6 +280,33 @@ class IAM(Principals, Permissions, AccessKeys):
             if via_account:
                 self.authorize(principal, ASSUME_ROLE, role.arn)
         return self._session(role.name, session, principal.source_ip)
+
+    # ---- roles that services act as (a job's or a crawler's role)
+
+    def role_arn(self, role: str) -> str:
+        """A role's ARN from its name, ``role/<name>`` or ARN."""
+        return role if role.startswith("arn:") else self.entity_arn("role", role_name_of(role))
+
+    def pass_role(self, principal: Principal, role: str) -> None:
+        """iam:PassRole: may ``principal`` give ``role`` to a job or crawler (which will then act as it)?"""
+        self.authorize(principal, PASS_ROLE, self.role_arn(role))
+
+    def assume_role_for(self, service: str, role: str, session: str) -> Principal:
+        """``service`` (``glue.amazonaws.com``) assuming ``role`` for one run. AccessDenied with a one-line reason
+        naming the role when it does not exist or its trust policy does not allow the service."""
+        name = role_name_of(role)
+        try:
+            return self.assume_role(service_principal(service), name, session)
+        except NoSuchEntity:
+            raise AccessDenied(
+                f"role {name} does not exist, so {service} cannot assume it",
+                hint="create it (lakeport iam create-role) or change the role the definition names",
+            ) from None
+        except AccessDenied:
+            raise AccessDenied(
+                f"role {name} does not trust {service}: its trust policy must allow {service} to call {ASSUME_ROLE}",
+                hint=f"lakeport iam update-assume-role-policy --role-name {name} ...",
+            ) from None
 
     # ---- AWS's per-principal names for attaching and inline policies
 
@@ -278,6 +336,24 @@ class IAM(Principals, Permissions, AccessKeys):
 
     def put_role_policy(self, role: str, name: str, document: str | Mapping[str, Any]) -> None:
         self.put_inline_policy("role", role, name, document)
+
+    # ---- the audit trail (CloudTrail's LookupEvents)
+
+    def lookup_events(
+        self,
+        *,
+        principal: str | None = None,
+        action: str | None = None,
+        decision: str | None = None,
+        since: datetime | None = None,
+        limit: int = 100,
+    ) -> list[AuditEvent]:
+        """Recorded decisions, newest first (cloudtrail:LookupEvents on ``*``); empty without a lake."""
+        if self.caller is not None:
+            self.authorize(self.caller, "cloudtrail:LookupEvents", "*")
+        if self.audit is None:
+            return []
+        return self.audit.events(principal=principal, action=action, decision=decision, since=since, limit=limit)
 
     # ---- lifetime
 

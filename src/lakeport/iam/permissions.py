@@ -88,6 +88,11 @@ class Permissions(Store):
             return name_or_arn.rsplit("/", 1)[1]
         return name_or_arn
 
+    def _check_on(self, kind: str, principal_name: str, action: str) -> None:
+        """``action`` with the kind filled in (``Attach{}Policy`` → ``AttachUserPolicy``) on that entity's ARN."""
+        _kind(kind)
+        self._check(action.format(kind.capitalize()), self.entity_arn(kind, principal_name))
+
     # ---- managed policies
 
     def create_policy(
@@ -95,6 +100,7 @@ class Permissions(Store):
     ) -> ManagedPolicy:
         check_entity_name("policy", name, 128)
         check_path(path)
+        self._check("CreatePolicy", self.arn("policy", name, path))
         text = policy_text(document, name)
         created = now()
 
@@ -115,10 +121,14 @@ class Permissions(Store):
                                                              created_at=created))  # fmt: skip
 
         self._write(work, exists=f"a policy called {name} already exists")
-        return self.get_policy(name)
+        return self._load_policy(name)
 
     def get_policy(self, name_or_arn: str) -> ManagedPolicy:
         name = self.policy_name(name_or_arn)
+        self._check("GetPolicy", self.entity_arn("policy", name))
+        return self._load_policy(name)
+
+    def _load_policy(self, name: str) -> ManagedPolicy:
         with self.db.read() as conn:
             row = conn.execute(select(iam_policies).where(iam_policies.c.name == name)).first()
             if row is None:
@@ -140,15 +150,17 @@ class Permissions(Store):
         )  # fmt: skip
 
     def list_policies(self) -> list[ManagedPolicy]:
+        self._check("ListPolicies", "*")
         with self.db.read() as conn:
             names = list(conn.execute(select(iam_policies.c.name).order_by(iam_policies.c.name)).scalars())
-        return [self.get_policy(n) for n in names]
+        return [self._load_policy(n) for n in names]
 
     def create_policy_version(
         self, name_or_arn: str, document: str | Mapping[str, Any], *, set_as_default: bool = True
     ) -> str:
         """A new version (v2, v3 …; at most five are kept, as AWS); returns its id."""
         name = self.policy_name(name_or_arn)
+        self._check("CreatePolicyVersion", self.entity_arn("policy", name))
         text = policy_text(document, name)
 
         def work(conn: Connection) -> str:
@@ -178,6 +190,7 @@ class Permissions(Store):
 
     def delete_policy(self, name_or_arn: str) -> None:
         name = self.policy_name(name_or_arn)
+        self._check("DeletePolicy", self.entity_arn("policy", name))
 
         def work(conn: Connection) -> None:
             self._policy_row(conn, name)
@@ -202,6 +215,7 @@ class Permissions(Store):
     def attach_policy(self, kind: str, principal_name: str, policy: str) -> None:
         """AttachUserPolicy / AttachGroupPolicy / AttachRolePolicy (``kind``: user, group, role)."""
         name = self.policy_name(policy)
+        self._check_on(kind, principal_name, "Attach{}Policy")
 
         def work(conn: Connection) -> None:
             _require(conn, kind, principal_name)
@@ -219,6 +233,7 @@ class Permissions(Store):
 
     def detach_policy(self, kind: str, principal_name: str, policy: str) -> None:
         name = self.policy_name(policy)
+        self._check_on(kind, principal_name, "Detach{}Policy")
 
         def work(conn: Connection) -> None:
             _require(conn, kind, principal_name)
@@ -235,6 +250,7 @@ class Permissions(Store):
         self._write(work)
 
     def attached_policies(self, kind: str, principal_name: str) -> list[str]:
+        self._check_on(kind, principal_name, "ListAttached{}Policies")
         with self.db.read() as conn:
             _require(conn, kind, principal_name)
             return list(
@@ -255,6 +271,7 @@ class Permissions(Store):
     ) -> None:
         """PutUserPolicy / PutGroupPolicy / PutRolePolicy: create or replace."""
         check_entity_name("policy", policy_name, 128)
+        self._check_on(kind, principal_name, "Put{}Policy")
         text = policy_text(document, policy_name)
         key = {"principal_type": kind, "principal_name": principal_name, "policy_name": policy_name}
 
@@ -266,6 +283,7 @@ class Permissions(Store):
         self._write(work)
 
     def get_inline_policy(self, kind: str, principal_name: str, policy_name: str) -> str:
+        self._check_on(kind, principal_name, "Get{}Policy")
         key = {"principal_type": kind, "principal_name": principal_name, "policy_name": policy_name}
         with self.db.read() as conn:
             _require(conn, kind, principal_name)
@@ -275,6 +293,7 @@ class Permissions(Store):
         return str(document)
 
     def list_inline_policies(self, kind: str, principal_name: str) -> list[str]:
+        self._check_on(kind, principal_name, "List{}Policies")
         with self.db.read() as conn:
             _require(conn, kind, principal_name)
             return list(
@@ -289,6 +308,7 @@ class Permissions(Store):
             )
 
     def delete_inline_policy(self, kind: str, principal_name: str, policy_name: str) -> None:
+        self._check_on(kind, principal_name, "Delete{}Policy")
         key = {"principal_type": kind, "principal_name": principal_name, "policy_name": policy_name}
 
         def work(conn: Connection) -> None:

@@ -119,6 +119,7 @@ class Principals(Store):
     def create_user(self, name: str, *, path: str = "/", tags: Mapping[str, str] | None = None) -> User:
         check_entity_name("user", name)
         check_path(path)
+        self._check("CreateUser", self.arn("user", name, path))
         row = {
             "name": name,
             "user_id": new_id("AIDA"),
@@ -128,9 +129,13 @@ class Principals(Store):
             "created_at": now(),
         }
         self._write(lambda c: c.execute(iam_users.insert().values(**row)), exists=f"user {name} already exists")
-        return self.get_user(name)
+        return self._load_user(name)
 
     def get_user(self, name: str) -> User:
+        self._check("GetUser", self.entity_arn("user", name))
+        return self._load_user(name)
+
+    def _load_user(self, name: str) -> User:
         with self.db.read() as conn:
             row = conn.execute(select(iam_users).where(iam_users.c.name == name)).first()
         if row is None:
@@ -138,11 +143,13 @@ class Principals(Store):
         return _user(row)
 
     def find_user(self, name: str) -> User | None:
+        self._check("GetUser", self.entity_arn("user", name))
         with self.db.read() as conn:
             row = conn.execute(select(iam_users).where(iam_users.c.name == name)).first()
         return None if row is None else _user(row)
 
     def list_users(self, *, path_prefix: str = "/") -> list[User]:
+        self._check("ListUsers", "*")
         with self.db.read() as conn:
             rows = conn.execute(
                 select(iam_users).where(iam_users.c.path.startswith(path_prefix)).order_by(iam_users.c.name)
@@ -151,6 +158,7 @@ class Principals(Store):
 
     def delete_user(self, name: str) -> None:
         """As AWS: refused while the user has access keys, policies or group memberships."""
+        self._check("DeleteUser", self.entity_arn("user", name))
 
         def work(conn: Connection) -> None:
             _exists(conn, iam_users, name, "user")
@@ -178,14 +186,19 @@ class Principals(Store):
     def create_group(self, name: str, *, path: str = "/") -> Group:
         check_entity_name("group", name, 128)
         check_path(path)
+        self._check("CreateGroup", self.arn("group", name, path))
         row = {"name": name, "group_id": new_id("AGPA"), "arn": self.arn("group", name, path), "path": path}
         self._write(
             lambda c: c.execute(iam_groups.insert().values(**row, created_at=now())),
             exists=f"group {name} already exists",
         )
-        return self.get_group(name)
+        return self._load_group(name)
 
     def get_group(self, name: str) -> Group:
+        self._check("GetGroup", self.entity_arn("group", name))
+        return self._load_group(name)
+
+    def _load_group(self, name: str) -> Group:
         with self.db.read() as conn:
             row = conn.execute(select(iam_groups).where(iam_groups.c.name == name)).first()
         if row is None:
@@ -195,10 +208,13 @@ class Principals(Store):
         return _group(row)
 
     def list_groups(self) -> list[Group]:
+        self._check("ListGroups", "*")
         with self.db.read() as conn:
             return [_group(r) for r in conn.execute(select(iam_groups).order_by(iam_groups.c.name)).all()]
 
     def delete_group(self, name: str) -> None:
+        self._check("DeleteGroup", self.entity_arn("group", name))
+
         def work(conn: Connection) -> None:
             _exists(conn, iam_groups, name, "group")
             for what, table in (("attached policies", iam_attachments), ("inline policies", iam_inline_policies)):
@@ -210,6 +226,8 @@ class Principals(Store):
         self._write(work)
 
     def add_user_to_group(self, group: str, user: str) -> None:
+        self._check("AddUserToGroup", self.entity_arn("group", group))
+
         def work(conn: Connection) -> None:
             _exists(conn, iam_groups, group, "group")
             _exists(conn, iam_users, user, "user")
@@ -220,6 +238,8 @@ class Principals(Store):
         self._write(work)
 
     def remove_user_from_group(self, group: str, user: str) -> None:
+        self._check("RemoveUserFromGroup", self.entity_arn("group", group))
+
         def work(conn: Connection) -> None:
             member = (iam_group_members.c.group_name == group) & (iam_group_members.c.user_name == user)
             if conn.execute(delete(iam_group_members).where(member)).rowcount == 0:
@@ -228,6 +248,7 @@ class Principals(Store):
         self._write(work)
 
     def groups_for_user(self, user: str) -> list[str]:
+        self._check("ListGroupsForUser", self.entity_arn("user", user))
         with self.db.read() as conn:
             return list(
                 conn.execute(
@@ -238,6 +259,7 @@ class Principals(Store):
             )
 
     def group_members(self, group: str) -> list[str]:
+        self._check("GetGroup", self.entity_arn("group", group))
         with self.db.read() as conn:
             _exists(conn, iam_groups, group, "group")
             return list(
@@ -264,6 +286,7 @@ class Principals(Store):
 
         check_entity_name("role", name)
         check_path(path)
+        self._check("CreateRole", self.arn("role", name, path))
         document = check_trust_policy(trust_policy, name=f"trust policy of role {name}")
         row = {
             "name": name,
@@ -276,9 +299,13 @@ class Principals(Store):
             "created_at": now(),
         }
         self._write(lambda c: c.execute(iam_roles.insert().values(**row)), exists=f"role {name} already exists")
-        return self.get_role(name)
+        return self._load_role(name)
 
     def get_role(self, name: str) -> Role:
+        self._check("GetRole", self.entity_arn("role", name))
+        return self._load_role(name)
+
+    def _load_role(self, name: str) -> Role:
         with self.db.read() as conn:
             row = conn.execute(select(iam_roles).where(iam_roles.c.name == name)).first()
         if row is None:
@@ -286,6 +313,7 @@ class Principals(Store):
         return _role(row)
 
     def list_roles(self) -> list[Role]:
+        self._check("ListRoles", "*")
         with self.db.read() as conn:
             return [_role(r) for r in conn.execute(select(iam_roles).order_by(iam_roles.c.name)).all()]
 
@@ -293,6 +321,7 @@ class Principals(Store):
         from lakeport.iam.trust import check_trust_policy
 
         document = check_trust_policy(trust_policy, name=f"trust policy of role {name}")
+        self._check("UpdateAssumeRolePolicy", self.entity_arn("role", name))
 
         def work(conn: Connection) -> None:
             _exists(conn, iam_roles, name, "role")
@@ -301,6 +330,8 @@ class Principals(Store):
         self._write(work)
 
     def delete_role(self, name: str) -> None:
+        self._check("DeleteRole", self.entity_arn("role", name))
+
         def work(conn: Connection) -> None:
             _exists(conn, iam_roles, name, "role")
             for what, table in (("attached policies", iam_attachments), ("inline policies", iam_inline_policies)):

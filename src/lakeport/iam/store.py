@@ -11,6 +11,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TypeVar
 
 from sqlalchemy import select
@@ -49,22 +50,32 @@ def check_path(path: str) -> str:
     return path
 
 
+@dataclass
+class _Generation:
+    """The last policy generation read and when; one object shared by an IAM and its per-principal views."""
+
+    value: int = -1
+    checked: float = 0.0
+
+
 class Store:
     """The state every IAM method group works on; :class:`lakeport.iam.IAM` is one of these."""
 
     account_id: str
     _db: MetadataDB | None
-    _generation: int
-    _generation_checked: float
+    _seen: _Generation
     _lock: threading.Lock
     refresh_seconds: float = 0.5
 
     def _init_store(self, account_id: str, db: MetadataDB | None) -> None:
         self.account_id = account_id
         self._db = db
-        self._generation = -1
-        self._generation_checked = 0.0
+        self._seen = _Generation()
         self._lock = threading.Lock()
+
+    def _check(self, action: str, resource: str) -> None:
+        """Authorize the caller for one IAM operation (``action`` without its ``iam:`` prefix); IAM decides how."""
+        raise NotImplementedError
 
     @property
     def db(self) -> MetadataDB:
@@ -77,6 +88,19 @@ class Store:
 
     def arn(self, kind: str, name: str, path: str = "/") -> str:
         return f"arn:aws:iam::{self.account_id}:{kind}{path}{name}"
+
+    def entity_arn(self, kind: str, name: str) -> str:
+        """The ARN of a user, group, role or managed policy as stored (with its path), or as it would be created
+        at path ``/`` when there is none (so a denial names the resource a policy would)."""
+        from lakeport.iam.schema import iam_groups, iam_policies, iam_roles, iam_users
+
+        table = {"user": iam_users, "group": iam_groups, "role": iam_roles, "policy": iam_policies}[kind]
+        if self._db is not None:
+            with self._db.read() as conn:
+                found = conn.execute(select(table.c.arn).where(table.c.name == name)).scalar()
+            if found is not None:
+                return str(found)
+        return self.arn(kind, name)
 
     # ---- the policy-generation counter
 
@@ -100,18 +124,19 @@ class Store:
             if exists is None:
                 raise
             raise EntityAlreadyExists(exists) from exc
-        self._generation_checked = 0.0  # see the change at once in this process
+        self._seen.checked = 0.0  # see the change at once in this process
         return result
 
     def generation(self) -> int:
         """The policy generation, read from the DB at most every ``refresh_seconds`` (other processes' changes)."""
+        seen = self._seen
         clock = time.monotonic()
-        if clock - self._generation_checked < self.refresh_seconds and self._generation >= 0:
-            return self._generation
+        if clock - seen.checked < self.refresh_seconds and seen.value >= 0:
+            return seen.value
         if self._db is None:
-            self._generation = 0
+            seen.value = 0
         else:
             value = self._db.get_info(GENERATION)
-            self._generation = int(value) if value is not None else 0
-        self._generation_checked = clock
-        return self._generation
+            seen.value = int(value) if value is not None else 0
+        seen.checked = clock
+        return seen.value

@@ -11,6 +11,13 @@ from lakeport.iam.policy import Policy, Statement, parse_policy
 from lakeport.iam.principal import ASSUMED_ROLE, SERVICE, Principal
 
 ASSUME_ROLE = "sts:AssumeRole"
+PASS_ROLE = "iam:PassRole"
+GLUE_SERVICE = "glue.amazonaws.com"
+
+
+def role_name_of(value: str) -> str:
+    """A role's name from its name, ``role/<name>`` or its ARN (``arn:aws:iam::<account>:role/<path><name>``)."""
+    return value.rsplit("/", 1)[-1] if value.startswith("arn:") else value.removeprefix("role/")
 
 
 def check_trust_policy(document: str | Mapping[str, Any], *, name: str) -> str:
