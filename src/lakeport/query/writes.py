@@ -15,7 +15,8 @@ from __future__ import annotations
 import shutil
 import tempfile
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -140,8 +141,7 @@ def _hive_ctas(job: QueryRun, ddl: TableDdl, database: str, name: str, query: ex
         )
     delimiter = props.get("field_delimiter", "\x01")
     written = _write_select(job, query, _FORMATS[kind], compression, keys, full, check_last=True, delimiter=delimiter)
-    uploaded: list[tuple[str, str]] = []
-    try:
+    with _published(job, written) as uploaded:
         for path in written.files:
             key = prefix + str(Path(path).relative_to(written.folder))
             job.storage.upload_file(Path(path), bucket, key)
@@ -165,14 +165,23 @@ def _hive_ctas(job: QueryRun, ddl: TableDdl, database: str, name: str, query: ex
         job.catalog.create_table(table)
         if keys:
             _add_partitions(job, table, written)
+    return ResultSet(columns=[])
+
+
+@contextmanager
+def _published(job: QueryRun, written: Written) -> Iterator[list[tuple[str, str]]]:
+    """Upload the written files (the block appends each object it puts): on failure every object put is deleted
+    again; the local files go either way; on success the rows count as the statement's UpdateCount."""
+    uploaded: list[tuple[str, str]] = []
+    try:
+        yield uploaded
     except BaseException:
-        for b, k in uploaded:
-            job.storage.delete_object(b, k)
+        for bucket, key in uploaded:
+            job.storage.delete_object(bucket, key)
         raise
     finally:
         shutil.rmtree(written.folder, ignore_errors=True)
     job.update_count = written.rows
-    return ResultSet(columns=[])
 
 
 def _add_partitions(job: QueryRun, table: Table, written: Written) -> None:
@@ -254,8 +263,7 @@ def _insert(job: QueryRun, tree: exp.Insert) -> ResultSet:
     )
     bucket, _, prefix = table.location.removeprefix("s3://").partition("/")
     prefix = prefix.rstrip("/") + "/" if prefix else ""
-    uploaded: list[tuple[str, str]] = []
-    try:
+    with _published(job, written) as uploaded:
         for path in written.files:
             relative = Path(path).relative_to(written.folder)
             key = prefix + str(relative.parent / f"{job.execution_id}_{relative.name}").removeprefix("./")
@@ -263,13 +271,6 @@ def _insert(job: QueryRun, tree: exp.Insert) -> ResultSet:
             uploaded.append((bucket, key))
         if keys:
             _add_partitions(job, table, written)
-    except BaseException:
-        for b, k in uploaded:
-            job.storage.delete_object(b, k)
-        raise
-    finally:
-        shutil.rmtree(written.folder, ignore_errors=True)
-    job.update_count = written.rows
     return ResultSet(columns=[])
 
 

@@ -32,8 +32,8 @@ from tests.query.differential.world import ColumnStats
 SAFE = 1e9  # every integer expression stays below this magnitude (Trino's integer is 32-bit)
 WORDS = ("a", "e", "the", "Love", "Remix", "BUILDING", "MAIL", "x", "café", "O'Neil", "")
 
-# Known lakeport bugs (see the strict xfail tests in test_differential.py), kept out of the random queries so
-# that they test everything else.
+# Switches that keep the generator away from lakeport bugs it found (all fixed now, with regression tests in
+# test_differential.py); set one to True to steer around a construct again.
 # Lakeport does not know the type of a column written in upper case (nor of a VALUES column), so the rewrites that
 # depend on types (integer division, casts to integers rounding half away from zero, date_add / date_trunc of a
 # date staying a date) are skipped for it.
