@@ -136,3 +136,31 @@ def test_every_iam_command_answers_json(tmp_path: Path) -> None:
     assert found["valid"] is True
     users = _json("iam", "list-users", lake=lake)["Users"]
     assert [u["UserName"] for u in users] == ["admin", "bob"]
+
+
+def test_roles_groups_inline_and_managed_policies_can_be_read_and_deleted(tmp_path: Path) -> None:
+    lake = Lake.init(tmp_path / "lake")
+    root = lake.root
+    lake.close()
+    trust = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"glue.amazonaws.com"},"Action":"sts:AssumeRole"}]}'
+    doc = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}'
+    run_cli("iam", "create-role", "--role-name", "etl", "--assume-role-policy-document", trust, lake=root)
+    run_cli(
+        "iam", "put-role-policy", "--role-name", "etl", "--policy-name", "read", "--policy-document", doc, lake=root
+    )
+    got = json.loads(
+        run_cli("iam", "get-role-policy", "--role-name", "etl", "--policy-name", "read", "-o", "json", lake=root).stdout
+    )
+    assert got["PolicyDocument"]["Statement"][0]["Action"] == "s3:GetObject"
+    role = json.loads(run_cli("iam", "get-role", "--role-name", "etl", "-o", "json", lake=root).stdout)
+    assert role["InlinePolicies"] == ["read"]
+    run_cli("iam", "delete-role-policy", "--role-name", "etl", "--policy-name", "read", lake=root)
+    run_cli("iam", "delete-role", "--role-name", "etl", lake=root)
+    run_cli("iam", "create-group", "--group-name", "analysts", lake=root)
+    run_cli("iam", "delete-group", "--group-name", "analysts", lake=root)
+    run_cli("iam", "create-policy", "--policy-name", "p", "--policy-document", doc, lake=root)
+    run_cli("iam", "delete-policy", "--policy-arn", "p", lake=root)
+    with Lake.open(root) as check:
+        assert check.iam.list_roles() == []
+        assert check.iam.list_groups() == []
+        assert [p.name for p in check.iam.list_policies()] == []

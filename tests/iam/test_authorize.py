@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from pathlib import Path
 
 import pytest
 
@@ -232,3 +233,31 @@ def test_an_analyst_queries_allowed_tables_and_is_denied_the_rest(tables: Lake, 
         assert f"{GLUE}:table/db/" in reason
     assert "glue:GetTable" in (as_ann.query("SELECT * FROM secret", database="db").state_change_reason or "")
     assert sorted(t.name for t in tables.catalog.list_tables("db")) == ["people", "secret"]  # nothing changed
+
+
+def test_listing_can_be_limited_to_a_prefix_with_the_s3_prefix_condition_key(tmp_path: Path) -> None:
+    """IAM User Guide / S3: s3:ListBucket with a Condition on s3:prefix allows listing one folder of a bucket."""
+    lake = Lake.init(tmp_path / "lake")
+    lake.storage.put_object("lakeport", "home/ann/a.txt", b"a")
+    lake.storage.put_object("lakeport", "home/bob/b.txt", b"b")
+    lake.iam.create_user("ann")
+    lake.iam.put_user_policy(
+        "ann",
+        "own-folder",
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": "s3:ListBucket",
+                    "Resource": "arn:aws:s3:::lakeport",
+                    "Condition": {"StringLike": {"s3:prefix": ["home/${aws:username}/*"]}},
+                }
+            ],
+        },
+    )
+    ann = lake.as_principal(lake.iam.resolve("ann"))
+    assert [o.key for o in ann.storage.iter_objects("lakeport", prefix="home/ann/")] == ["home/ann/a.txt"]
+    with pytest.raises(AccessDenied, match="s3:ListBucket"):
+        list(ann.storage.iter_objects("lakeport", prefix="home/bob/"))
+    lake.close()

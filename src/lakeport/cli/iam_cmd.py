@@ -174,6 +174,32 @@ def list_roles(ctx: typer.Context, output: OutputOption = None) -> None:
     )  # fmt: skip
 
 
+@app.command("get-role")
+def get_role(ctx: typer.Context, role_name: RoleName, output: OutputOption = None) -> None:
+    """Show a role, its trust policy and its policies."""
+    iam = _iam(ctx)
+    data = {
+        "Role": iam.get_role(role_name).to_dict(),
+        "AttachedPolicies": iam.attached_policies("role", role_name),
+        "InlinePolicies": iam.list_inline_policies("role", role_name),
+    }
+    _show(ctx, output, data)
+
+
+@app.command("delete-role")
+def delete_role(ctx: typer.Context, role_name: RoleName, output: OutputOption = None) -> None:
+    """Delete a role that has no policies left."""
+    _iam(ctx).delete_role(role_name)
+    _done(ctx, output, f"deleted role {role_name}")
+
+
+@app.command("delete-group")
+def delete_group(ctx: typer.Context, group_name: GroupName, output: OutputOption = None) -> None:
+    """Delete a group that has no members or policies left."""
+    _iam(ctx).delete_group(group_name)
+    _done(ctx, output, f"deleted group {group_name}")
+
+
 # ---- access keys
 
 
@@ -303,10 +329,33 @@ def _inline_command(kind: str) -> None:
     app.command(f"put-{kind}-policy")(command)
 
 
+def _inline_read_commands(kind: str) -> None:
+    def get_command(ctx: typer.Context, name: str, policy_name: PolicyName, output: OutputOption = None) -> None:
+        document = _iam(ctx).get_inline_policy(kind, name, policy_name)
+        _show(ctx, output, {"PolicyName": policy_name, "PolicyDocument": json.loads(document)})
+
+    def delete_command(ctx: typer.Context, name: str, policy_name: PolicyName, output: OutputOption = None) -> None:
+        _iam(ctx).delete_inline_policy(kind, name, policy_name)
+        _done(ctx, output, f"deleted inline policy {policy_name} of {kind} {name}")
+
+    for verb, command in (("get", get_command), ("delete", delete_command)):
+        command.__annotations__["name"] = _name_option(kind)
+        command.__doc__ = f"{verb.capitalize()} an inline policy of a {kind}."
+        app.command(f"{verb}-{kind}-policy")(command)
+
+
 for _kind in ("user", "group", "role"):
     _attach_command(_kind, True)
     _attach_command(_kind, False)
     _inline_command(_kind)
+    _inline_read_commands(_kind)
+
+
+@app.command("delete-policy")
+def delete_policy(ctx: typer.Context, policy_arn: PolicyArn, output: OutputOption = None) -> None:
+    """Delete a managed policy that is attached to nothing."""
+    _iam(ctx).delete_policy(policy_arn)
+    _done(ctx, output, f"deleted policy {policy_arn}")
 
 
 # ---- checking

@@ -163,7 +163,11 @@ class Storage:
         start_after: str | None = None,
     ) -> ListPage:
         """One page of ListObjectsV2 (objects and common prefixes, in key order)."""
-        self._authorize("s3:ListBucket", bucket_arn(bucket))
+        # S3's condition keys for ListBucket, so a policy can allow listing one prefix of a bucket only
+        context: dict[str, str] = {"s3:prefix": prefix, "s3:max-keys": str(max_keys)}
+        if delimiter is not None:
+            context["s3:delimiter"] = delimiter
+        self.iam.authorize(self.principal, "s3:ListBucket", bucket_arn(bucket), context)
         return self.backend.list_objects(
             bucket,
             prefix=prefix,
