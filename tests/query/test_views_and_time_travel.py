@@ -125,7 +125,7 @@ def guarded(lake: Lake, monkeypatch: pytest.MonkeyPatch) -> Lake:
     """The lake's one authorization point, with a policy that allows everything except reading db.secret."""
     allow_all = Principal(arn=lake.iam.admin.arn, name=lake.iam.admin.name)
 
-    def authorize(principal: Principal, action: str, resource: str) -> None:
+    def authorize(principal: Principal, action: str, resource: str, context: object = None) -> None:
         if action == "glue:GetTable" and resource.endswith(DENIED_TABLE):
             raise AccessDenied(f"{principal.arn} is not authorized to perform {action} on resource {resource}")
         assert principal.arn == allow_all.arn
@@ -166,7 +166,7 @@ def test_a_query_reaching_a_denied_table_any_way_is_denied(guarded: Lake, sql: s
 def test_a_table_whose_objects_may_not_be_read_is_denied_too(lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
     """Athena's model: reading a table needs glue:GetTable on it and s3:GetObject on its objects."""
 
-    def authorize(principal: Principal, action: str, resource: str) -> None:
+    def authorize(principal: Principal, action: str, resource: str, context: object = None) -> None:
         if action == "s3:GetObject" and resource.startswith("arn:aws:s3:::lakeport/raw/secret/"):
             raise AccessDenied(f"{principal.arn} is not authorized to perform {action} on resource {resource}")
 
