@@ -18,7 +18,7 @@ from lakeport.catalog.names import check_name
 from lakeport.errors import AlreadyExists, InvalidInput, NotFound
 from lakeport.query.engine import ResultSet
 from lakeport.query.partition_ddl import partition_statement
-from lakeport.query.statements import hive_pattern
+from lakeport.query.statements import NAME, STRING, bare, hive_pattern, table_name
 from lakeport.query.table_ddl import external_table, parse_create_table, show_create
 from lakeport.query.translate import parse
 
@@ -26,27 +26,15 @@ if TYPE_CHECKING:
     from lakeport.query.runner import QueryRun
 
 NONE = ResultSet(columns=[])
-_NAME = r'(?:"[^"]+"|`[^`]+`|[A-Za-z0-9_\-]+)'
-_STRING = r"'((?:[^']|'')*)'"
 _CREATE_DATABASE = re.compile(
-    rf"CREATE\s+(?:DATABASE|SCHEMA)\s+(IF\s+NOT\s+EXISTS\s+)?({_NAME})"
-    rf"(?:\s+COMMENT\s+{_STRING})?(?:\s+LOCATION\s+{_STRING})?"
+    rf"CREATE\s+(?:DATABASE|SCHEMA)\s+(IF\s+NOT\s+EXISTS\s+)?({NAME})"
+    rf"(?:\s+COMMENT\s+{STRING})?(?:\s+LOCATION\s+{STRING})?"
     r"(?:\s+WITH\s+DBPROPERTIES\s*\((.*)\))?",
     re.I | re.S,
 )
-_SHOW_CREATE = re.compile(rf"SHOW\s+CREATE\s+(TABLE|VIEW)\s+({_NAME}(?:\.{_NAME})?)", re.I)
-_SHOW_VIEWS = re.compile(rf"SHOW\s+VIEWS(?:\s+(?:IN|FROM)\s+({_NAME}))?(?:\s+(?:LIKE\s+)?{_STRING})?", re.I)
-_VIEW_BODY = re.compile(rf"CREATE\s+(?:OR\s+REPLACE\s+)?VIEW\s+{_NAME}(?:\.{_NAME})?\s+AS\s+(.*)", re.I | re.S)
-
-
-def _bare(name: str) -> str:
-    return name[1:-1] if name[:1] in ('"', "`") else name
-
-
-def _pair(text: str, default_database: str) -> tuple[str, str]:
-    parts = [_bare(p) for p in re.findall(_NAME, text)]
-    db, name = (parts[0], parts[1]) if len(parts) == 2 else (default_database, parts[0])
-    return check_name("database", db), check_name("table", name)
+_SHOW_CREATE = re.compile(rf"SHOW\s+CREATE\s+(TABLE|VIEW)\s+({NAME}(?:\.{NAME})?)", re.I)
+_SHOW_VIEWS = re.compile(rf"SHOW\s+VIEWS(?:\s+(?:IN|FROM)\s+({NAME}))?(?:\s+(?:LIKE\s+)?{STRING})?", re.I)
+_VIEW_BODY = re.compile(rf"CREATE\s+(?:OR\s+REPLACE\s+)?VIEW\s+{NAME}(?:\.{NAME})?\s+AS\s+(.*)", re.I | re.S)
 
 
 def ddl_statement(job: QueryRun) -> ResultSet | None:
@@ -56,9 +44,9 @@ def ddl_statement(job: QueryRun) -> ResultSet | None:
     if found := _CREATE_DATABASE.fullmatch(text):
         return _create_database(job, found)
     if found := _SHOW_CREATE.fullmatch(text):
-        return _show_create(job, found.group(1).upper(), *_pair(found.group(2), job.database))
+        return _show_create(job, found.group(1).upper(), *table_name(found.group(2), job.database))
     if found := _SHOW_VIEWS.fullmatch(text):
-        database = check_name("database", _bare(found.group(1) or job.database))
+        database = check_name("database", bare(found.group(1) or job.database))
         names = [t.name for t in job.catalog.list_tables(database) if t.table_type == VIRTUAL_VIEW]
         if found.group(2) is not None:
             names = [n for n in names if hive_pattern(found.group(2)).fullmatch(n)]
@@ -89,13 +77,13 @@ def _create_database(job: QueryRun, found: re.Match[str]) -> ResultSet:
     location = found.group(4)
     parameters: dict[str, str] = {}
     if found.group(5):
-        for key, value in re.findall(rf"{_STRING}\s*=\s*{_STRING}", found.group(5)):
+        for key, value in re.findall(rf"{STRING}\s*=\s*{STRING}", found.group(5)):
             parameters[key.replace("''", "'")] = value.replace("''", "'")
     if location is not None and not location.startswith("s3://"):
         raise InvalidInput(f"database LOCATION {location!r} is not an s3:// URI")
     return _create_database_named(
         job,
-        _bare(found.group(2)),
+        bare(found.group(2)),
         exists_ok=bool(found.group(1)),
         description=comment,
         location=location,

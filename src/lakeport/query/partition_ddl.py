@@ -8,32 +8,24 @@ import re
 from typing import TYPE_CHECKING
 
 from lakeport.catalog.model import Partition, Table
-from lakeport.catalog.names import check_name
 from lakeport.crawler.partitions import parse_segment, partition_path
 from lakeport.errors import AlreadyExists, InvalidInput, NotFound
 from lakeport.query.engine import ResultSet
+from lakeport.query.statements import NAME, STRING, bare, table_name
 
 if TYPE_CHECKING:
     from lakeport.query.runner import QueryRun
 
-_NAME = r'(?:"[^"]+"|`[^`]+`|[A-Za-z0-9_\-]+)'
-_STRING = r"'((?:[^']|'')*)'"
-_MSCK = re.compile(rf"MSCK\s+REPAIR\s+TABLE\s+({_NAME}(?:\.{_NAME})?)", re.I)
+_MSCK = re.compile(rf"MSCK\s+REPAIR\s+TABLE\s+({NAME}(?:\.{NAME})?)", re.I)
 _ALTER = re.compile(
-    rf"ALTER\s+TABLE\s+({_NAME}(?:\.{_NAME})?)\s+(ADD|DROP)\s+(IF\s+(?:NOT\s+)?EXISTS\s+)?(PARTITION\b.*)", re.I | re.S
+    rf"ALTER\s+TABLE\s+({NAME}(?:\.{NAME})?)\s+(ADD|DROP)\s+(IF\s+(?:NOT\s+)?EXISTS\s+)?(PARTITION\b.*)", re.I | re.S
 )
-_SPEC = re.compile(r"PARTITION\s*\(([^)]*)\)(?:\s*LOCATION\s+" + _STRING + r")?\s*,?\s*", re.I)
-_PAIR = re.compile(rf"\s*({_NAME})\s*=\s*({_STRING}|[^,\s]+)\s*(?:,|$)")
-
-
-def _bare(name: str) -> str:
-    return name[1:-1] if name[:1] in ('"', "`") else name
+_SPEC = re.compile(r"PARTITION\s*\(([^)]*)\)(?:\s*LOCATION\s+" + STRING + r")?\s*,?\s*", re.I)
+_PAIR = re.compile(rf"\s*({NAME})\s*=\s*({STRING}|[^,\s]+)\s*(?:,|$)")
 
 
 def _table(job: QueryRun, text: str) -> Table:
-    parts = [_bare(p) for p in re.findall(_NAME, text)]
-    db, name = (parts[0], parts[1]) if len(parts) == 2 else (job.database, parts[0])
-    table = job.catalog.get_table(check_name("database", db), check_name("table", name))
+    table = job.catalog.get_table(*table_name(text, job.database))
     if not table.partition_keys:
         raise InvalidInput(
             f"table {table.full_name} is not partitioned", hint="partition statements need PARTITIONED BY keys"
@@ -77,7 +69,7 @@ def _specs(table: Table, text: str) -> list[tuple[tuple[str | None, ...], str | 
             if pair is None:
                 raise InvalidInput(f"cannot read the partition spec ({body})", hint="PARTITION (key = 'value', …)")
             value = pair.group(3).replace("''", "'") if pair.group(3) is not None else pair.group(2)
-            given[_bare(pair.group(1)).lower()] = value
+            given[bare(pair.group(1)).lower()] = value
             at = pair.end()
         keys = [k.name.lower() for k in table.partition_keys]
         unknown = sorted(set(given) - set(keys))

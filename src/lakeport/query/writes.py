@@ -292,7 +292,7 @@ def _shaped(query: exp.Expression, targets: list[str], columns: list[tuple[str, 
         athena_type = _athena_type(str(parse_type(kind)))
         at = positions.get(name.lower())
         value = f'"{source}"."_c{at}"' if at is not None else "NULL"
-        picks.append(f"CAST({value} AS {athena_type}) AS {_quoted(name)}")
+        picks.append(f"CAST({value} AS {athena_type}) AS {ident(name)}")
     aliases = ", ".join(f"_c{i}" for i in range(len(targets)))
     inner = query.sql(dialect="athena")
     sql = f'SELECT {", ".join(picks)} FROM ({inner}) AS "{source}"({aliases})'
@@ -308,10 +308,6 @@ def _width(query: exp.Expression) -> int | None:
     if isinstance(query, exp.Query) and not any(isinstance(e, exp.Star) for e in query.selects):
         return len(query.selects)
     return None
-
-
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _athena_type(hive: str) -> str:
