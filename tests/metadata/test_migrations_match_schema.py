@@ -21,6 +21,7 @@ from sqlalchemy import inspect
 import lakeport.catalog.schema
 import lakeport.crawler.schema
 import lakeport.etl.schema
+import lakeport.functions.schema
 import lakeport.iam.schema
 import lakeport.observe.schema
 import lakeport.query.schema
@@ -33,6 +34,7 @@ REGISTERING_MODULES = (
     lakeport.catalog.schema,
     lakeport.crawler.schema,
     lakeport.etl.schema,
+    lakeport.functions.schema,
     lakeport.iam.schema,
     lakeport.observe.schema,
     lakeport.query.schema,

@@ -34,6 +34,10 @@ state_executions = Table(
     Column("principal", String(255), nullable=False),  # who started it; its tasks run as this principal
     Column("started_at", DateTime(timezone=True), nullable=False),
     Column("stopped_at", DateTime(timezone=True), nullable=True),
+    # which process runs it (host:pid) and until when its lease holds; a RUNNING execution whose lease has
+    # lapsed is resumed by the next runner (see docs/states.md, "Surviving a restart")
+    Column("runner", String(128), nullable=True),
+    Column("lease_until", DateTime(timezone=True), nullable=True),
     UniqueConstraint("machine", "name", name="uq_state_executions_name"),
 )
 Index("ix_state_executions_machine", state_executions.c.machine, state_executions.c.started_at)
@@ -47,4 +51,15 @@ state_history = Table(
     Column("type", String(64), nullable=False),
     Column("timestamp", DateTime(timezone=True), nullable=False),
     Column("details", JSON, nullable=True),  # {"<type>EventDetails": {...}} as the interpreter emits it
+)
+
+# What an execution has already done, keyed by the step's place in the run (a task's result, a Wait's end time,
+# a retry's end time): a resumed execution replays the definition and reads these instead of doing the work again.
+state_checkpoints = Table(
+    "state_checkpoints",
+    metadata_obj,
+    Column("execution", String(512), primary_key=True),
+    Column("key", String(1024), primary_key=True),
+    Column("value", JSON, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )
