@@ -269,6 +269,7 @@ class Lake:
             services=self.as_principal,
             region=iam.region,
             account_id=iam.account_id,
+            lake_root=self.root,
         )
 
     def query(self, sql: str, *, database: str = "default") -> QueryExecution:

@@ -71,26 +71,46 @@ def task(execution: Execution, name: str, state: dict[str, Any], raw: Any, ctx: 
     short = {"resourceType": scheduled["resourceType"], "resource": scheduled["resource"]}
     execution.history.add("TaskScheduled", scheduled)
     execution.history.add("TaskStarted", short)
-    task_context = TaskContext(execution.clock, name, ctx)
+    step = execution.step_key("task")
+    found, outcome = execution.journal.recall(step)
+    if not found:  # not done before this run (a replay takes the recorded outcome)
+        outcome = _outcome(execution, name, resource, effective, ctx, step, timeout, heartbeat)
+        execution.journal.record(step, outcome)
+    if "error" in outcome:
+        execution.history.add(outcome["event"], {**short, "error": outcome["error"], "cause": outcome["cause"]})
+        raise StatesFailure(outcome["error"], outcome["cause"])
+    result = outcome["result"]
+    execution.history.add("TaskSucceeded", {**short, "output": result})
+    return execution.io.output(state, raw, execution.io.result(state, result, ctx))
+
+
+def _outcome(
+    execution: Execution,
+    name: str,
+    resource: str,
+    effective: Any,
+    ctx: dict[str, Any],
+    step: str,
+    timeout: int | None,
+    heartbeat: int | None,
+) -> dict[str, Any]:
+    """Call the task: ``{"result"}``, or ``{"event", "error", "cause"}`` for a failure or a timeout."""
+    task_context = TaskContext(execution.clock, name, ctx, journal=execution.journal, step=step)
     started = execution.clock.now()
     try:
         result = execution.tasks.run(resource, effective, context=task_context)
     except StatesFailure as failure:
-        execution.history.add("TaskFailed", {**short, "error": failure.error, "cause": failure.cause})
-        raise
+        return {"event": "TaskFailed", "error": failure.error, "cause": failure.cause}
     finished = execution.clock.now()
     if timeout is not None and (finished - started).total_seconds() > timeout:
         cause = f"The task ran longer than its TimeoutSeconds ({timeout})"
-        execution.history.add("TaskTimedOut", {**short, "error": TIMEOUT, "cause": cause})
-        raise StatesFailure(TIMEOUT, cause)
+        return {"event": "TaskTimedOut", "error": TIMEOUT, "cause": cause}
     if heartbeat is not None:
         marks = [started, *task_context.heartbeats, finished]
         if any((b - a).total_seconds() > heartbeat for a, b in itertools.pairwise(marks)):
             cause = f"No heartbeat for more than HeartbeatSeconds ({heartbeat})"
-            execution.history.add("TaskTimedOut", {**short, "error": HEARTBEAT_TIMEOUT, "cause": cause})
-            raise StatesFailure(HEARTBEAT_TIMEOUT, cause)
-    execution.history.add("TaskSucceeded", {**short, "output": result})
-    return execution.io.output(state, raw, execution.io.result(state, result, ctx))
+            return {"event": "TaskTimedOut", "error": HEARTBEAT_TIMEOUT, "cause": cause}
+    return {"result": result}
 
 
 def _resource_type(resource: str) -> str:

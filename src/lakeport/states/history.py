@@ -18,10 +18,15 @@ def details_key(event_type: str) -> str:
 
 
 class History:
-    def __init__(self, clock: Clock, on_event: Callable[[dict[str, Any]], None] | None = None) -> None:
+    """The events of one run; ``on_event`` hears each one, except the first ``quiet_until`` (a replay's)."""
+
+    def __init__(
+        self, clock: Clock, on_event: Callable[[dict[str, Any]], None] | None = None, *, quiet_until: int = 0
+    ) -> None:
         self.clock = clock
         self.events: list[dict[str, Any]] = []
         self.on_event = on_event
+        self.quiet_until = quiet_until
         self._lock = threading.Lock()
 
     def add(self, event_type: str, details: dict[str, Any] | None = None) -> int:
@@ -40,7 +45,8 @@ class History:
                     details["outputDetails"] = {"truncated": False}
                 event[details_key(event_type)] = details
             self.events.append(event)
-            if self.on_event is not None:  # under the lock: listeners see events in order, once each
+            # under the lock: listeners see events in order, once each
+            if self.on_event is not None and event["id"] > self.quiet_until:
                 self.on_event(event)
             return int(event["id"])
 

@@ -1,12 +1,15 @@
 """Run an execution to completion: the state loop, error handling and the history.
 
 Parallel branches and Map iterations run one after another (results keep branch and item order); this keeps
-the history deterministic. Time comes from an injectable :class:`~lakeport.states.clock.Clock`.
+the history deterministic. Time comes from an injectable :class:`~lakeport.states.clock.Clock`. Task outcomes
+and sleep end times go through a :class:`~lakeport.states.journal.Journal`, so that an execution run again with
+the journal of an interrupted run replays what was done and carries on from there.
 """
 
 from __future__ import annotations
 
 import copy
+import itertools
 import random
 import threading
 from collections.abc import Callable
@@ -18,6 +21,7 @@ from lakeport.states import choice, compound, definition, intrinsics, paths, ret
 from lakeport.states.clock import Clock, SystemClock, iso
 from lakeport.states.failure import RUNTIME, TIMEOUT, StatesFailure
 from lakeport.states.history import History
+from lakeport.states.journal import Journal, MemoryJournal
 from lakeport.states.processing import Processing, processing_for
 from lakeport.states.tasks import TaskRunner
 
@@ -68,14 +72,21 @@ def run(
     stop: threading.Event | None = None,
     rng: random.Random | None = None,
     on_event: Callable[[dict[str, Any]], None] | None = None,
+    journal: Journal | None = None,
+    replayed_events: int = 0,
+    started: datetime | None = None,
 ) -> ExecutionResult:
     """Validate ``machine`` (raising InvalidInput), then run it on ``input`` until it ends.
 
-    ``on_event`` is called with each history event as it is added (the service persists them that way)."""
+    ``on_event`` is called with each history event as it is added (the service persists them that way).
+    To resume an interrupted execution, pass its ``journal``, the number of history events it had already
+    recorded (``replayed_events``: those are not passed to ``on_event`` again) and its start time."""
     parsed = definition.parse(machine)
     run_clock = clock or SystemClock()
-    execution = Execution(parsed, tasks, run_clock, stop, rng or random.Random(), on_event)
-    return execution.run({} if input is None else input, context or default_context())
+    execution = Execution(
+        parsed, tasks, run_clock, stop, rng or random.Random(), on_event, journal, replayed_events=replayed_events
+    )
+    return execution.run({} if input is None else input, context or default_context(), started=started)
 
 
 class Execution:
@@ -87,18 +98,27 @@ class Execution:
         stop: threading.Event | None,
         rng: random.Random,
         on_event: Callable[[dict[str, Any]], None] | None = None,
+        journal: Journal | None = None,
+        *,
+        replayed_events: int = 0,
     ) -> None:
         self.machine = machine
         self.tasks = tasks
         self.clock = clock
         self.stop = stop
         self.rng = rng
-        self.history = History(clock, on_event)
+        self.history = History(clock, on_event, quiet_until=replayed_events)
         self.io: Processing = processing_for(machine.get("QueryLanguage"))
         self.deadline: datetime | None = None
+        self.journal: Journal = journal if journal is not None else MemoryJournal()
+        self._steps = itertools.count(1)
 
-    def run(self, data: Any, context: dict[str, Any]) -> ExecutionResult:
-        start = self.clock.now()
+    def step_key(self, kind: str) -> str:
+        """The journal key of the next step (``7:task``): steps are numbered in the order they are reached."""
+        return f"{next(self._steps)}:{kind}"
+
+    def run(self, data: Any, context: dict[str, Any], *, started: datetime | None = None) -> ExecutionResult:
+        start = started or self.clock.now()
         context = copy.deepcopy(context)
         context.setdefault("Execution", {}).update({"Input": data, "StartTime": iso(start)})
         if "TimeoutSeconds" in self.machine:
@@ -131,7 +151,15 @@ class Execution:
             raise _Timeout
 
     def sleep(self, seconds: float) -> None:
-        """Sleep, but never past the execution's deadline."""
+        """Sleep, but never past the execution's deadline.
+
+        The end time is journaled first: a replay sleeps only what is left of it (nothing, if it has passed)."""
+        key = self.step_key("sleep")
+        found, until = self.journal.recall(key)
+        if found:
+            seconds = max((datetime.fromisoformat(until) - self.clock.now()).total_seconds(), 0.0)
+        else:
+            self.journal.record(key, (self.clock.now() + timedelta(seconds=seconds)).isoformat())
         if self.deadline is not None:
             left = (self.deadline - self.clock.now()).total_seconds()
             if seconds >= left:

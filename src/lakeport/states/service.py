@@ -1,8 +1,11 @@
 """``lake.states``: state machines and their executions, persisted in the metadata DB (Step Functions' API).
 
-Executions run on a thread pool of this process (``wait=True`` runs one in the caller's thread). Each history
-event is written as the interpreter emits it; an execution's tasks call lakeport's services as the principal that
-started it (or, when the machine has a role, as that role assumed by ``states.amazonaws.com``).
+Executions run on a thread pool of this process (``wait=True`` runs one in the caller's thread; ``detach=True``
+in a worker process of their own). Each history event is written as the interpreter emits it, and each step's
+outcome is journaled, so an execution whose process dies is resumed by :meth:`StateMachines.recover` without
+redoing what it finished (see :mod:`lakeport.states.runners`). An execution's tasks call lakeport's services
+as the principal that started it (or, when the machine has a role, as that role assumed by
+``states.amazonaws.com``).
 """
 
 from __future__ import annotations
@@ -14,9 +17,10 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, desc, select, update
+from sqlalchemy import delete, desc, func, select, update
 from sqlalchemy.engine import Connection
 
 from lakeport.errors import AlreadyExists, Conflict, InvalidInput, NotFound
@@ -24,6 +28,7 @@ from lakeport.iam import IAM, Principal, service_principal
 from lakeport.metadata import MetadataDB
 from lakeport.metadata.times import now, utc
 from lakeport.observe import LogStore
+from lakeport.processes import start_worker
 from lakeport.states import definition as asl
 from lakeport.states import integrations
 from lakeport.states.clock import Clock, SystemClock
@@ -43,7 +48,8 @@ from lakeport.states.executions import (
 )
 from lakeport.states.failure import RUNTIME
 from lakeport.states.interpreter import run
-from lakeport.states.schema import state_executions, state_history, state_machines
+from lakeport.states.runners import RENEW_SECONDS, StoredJournal, lease_end, orphaned, this_runner
+from lakeport.states.schema import state_checkpoints, state_executions, state_history, state_machines
 
 __all__ = ["StateMachines"]
 
@@ -108,7 +114,9 @@ class StateMachines:
         region: str,
         account_id: str,
         clock: Clock | None = None,
+        lake_root: Path | None = None,
     ) -> None:
+        self.lake_root = lake_root  # where detached runs keep their worker logs
         self.db = db
         self.iam = iam
         self.principal = principal
@@ -243,6 +251,7 @@ class StateMachines:
         def work(conn: Connection) -> None:
             if arns:
                 conn.execute(delete(state_history).where(state_history.c.execution.in_(arns)))
+                conn.execute(delete(state_checkpoints).where(state_checkpoints.c.execution.in_(arns)))
             conn.execute(delete(state_executions).where(state_executions.c.machine == name))
             conn.execute(delete(state_machines).where(state_machines.c.name == name))
 
@@ -259,8 +268,11 @@ class StateMachines:
 
     # ---- executions
 
-    def start_execution(self, ref: str, input: Any = None, *, name: str | None = None, wait: bool = False) -> Execution:
-        """Start an execution (on the pool; in this thread with ``wait``, returning it finished).
+    def start_execution(
+        self, ref: str, input: Any = None, *, name: str | None = None, wait: bool = False, detach: bool = False
+    ) -> Execution:
+        """Start an execution: on this process's pool; in this thread with ``wait`` (returning it finished); in a
+        worker process of its own with ``detach`` (it outlives this process: the CLI's ``start`` without --wait).
 
         A ``name`` already used with the same input returns that execution; with another input it is refused
         with ExecutionAlreadyExists."""
@@ -271,6 +283,7 @@ class StateMachines:
         execution_name = check_name("execution", name or str(uuid.uuid4()))
         arn = self.execution_arn(machine_name, execution_name)
         runner = self._runner_principal(machine, execution_name)
+        me = this_runner()
 
         def work(conn: Connection) -> bool:
             row = conn.execute(select(state_executions).where(state_executions.c.arn == arn)).first()
@@ -281,6 +294,7 @@ class StateMachines:
                     f"execution {execution_name} of {machine_name} already exists with another input",
                     hint="give the execution another name, or none",
                 )
+            started = now()
             conn.execute(
                 state_executions.insert().values(
                     arn=arn,
@@ -294,13 +308,18 @@ class StateMachines:
                     definition=machine.definition,
                     role_arn=machine.role_arn,
                     principal=runner.arn,
-                    started_at=now(),
+                    started_at=started,
                     stopped_at=None,
+                    runner=me,
+                    lease_until=lease_end(started),
                 )
             )
             return True
 
         if not self.db.run_write(work):
+            return self._execution(arn)
+        if detach and self.lake_root is not None:
+            self._detach(arn, runner, me)
             return self._execution(arn)
         stop = threading.Event()
         with _RUNNING_LOCK:
@@ -310,6 +329,73 @@ class StateMachines:
         else:
             _pool().submit(self._execute, arn, runner, stop)
         return self._execution(arn)
+
+    def _detach(self, arn: str, runner: Principal, me: str) -> None:
+        """Hand a recorded execution to a worker process (it claims the execution from ``me``)."""
+        assert self.lake_root is not None
+        log = self.lake_root / ".lakeport" / "workers" / f"execution-{uuid.uuid5(uuid.NAMESPACE_URL, arn)}.log"
+        start_worker(["execution", str(self.lake_root), arn, me, runner.arn], log, before_fork=self.db.dispose)
+
+    def run_claimed(self, arn: str, previous_runner: str) -> Execution:
+        """Run (or resume) an execution in this thread, if this process can claim it from ``previous_runner``
+        (the worker side of ``detach``); another process that claimed it first keeps it."""
+        if not self._claim(arn, previous_runner):
+            return self._execution(arn)
+        with self.db.read() as conn:
+            row = conn.execute(select(state_executions).where(state_executions.c.arn == arn)).one()
+        self._run_resumed(row, wait=True)
+        return self._execution(arn)
+
+    def recover(self, *, wait: bool = False) -> list[str]:
+        """Resume every execution whose runner has died (lease lapsed, or its process on this host is gone).
+
+        Each resumes from its journal: finished tasks are not run again, a Wait sleeps only what is left of it.
+        Returns the ARNs this process claimed; with ``wait``, returns when they have ended."""
+        moment = now()
+        with self.db.read() as conn:
+            rows = conn.execute(select(state_executions).where(state_executions.c.status == RUNNING)).all()
+        claimed: list[str] = []
+        for row in rows:
+            if not orphaned(row.runner, row.lease_until, moment):
+                continue
+            try:
+                self._authorize("StartExecution", self.machine_arn(row.machine))
+            except Exception:  # the caller may not run this machine: leave it for one who may
+                continue
+            if not self._claim(row.arn, row.runner):
+                continue
+            claimed.append(row.arn)
+            self._log(row.machine, row.name, f"execution {row.name} resumed by {this_runner()}")
+            self._run_resumed(row, wait=wait)
+        return claimed
+
+    def _claim(self, arn: str, previous_runner: str | None) -> bool:
+        me = this_runner()
+
+        def work(conn: Connection) -> bool:
+            where = [state_executions.c.arn == arn, state_executions.c.status == RUNNING]
+            if previous_runner is None:
+                where.append(state_executions.c.runner.is_(None))
+            else:
+                where.append(state_executions.c.runner == previous_runner)
+            done = conn.execute(update(state_executions).where(*where).values(runner=me, lease_until=lease_end()))
+            return bool(done.rowcount == 1)
+
+        return self.db.run_write(work)
+
+    def _run_resumed(self, row: Any, *, wait: bool) -> None:
+        if row.role_arn:
+            role = row.role_arn.rsplit("/", 1)[-1]
+            runner = self.iam.assume_role(service_principal("states.amazonaws.com"), role, row.name)
+        else:
+            runner = Principal(arn=row.principal, name=row.principal.rsplit("/", 1)[-1])
+        stop = threading.Event()
+        with _RUNNING_LOCK:
+            _RUNNING[row.arn] = stop
+        if wait:
+            self._execute(row.arn, runner, stop)
+        else:
+            _pool().submit(self._execute, row.arn, runner, stop)
 
     def _runner_principal(self, machine: StateMachine, execution_name: str) -> Principal:
         if not machine.role_arn:
@@ -410,10 +496,16 @@ class StateMachines:
     # ---- running
 
     def _execute(self, arn: str, runner: Principal, stop: threading.Event) -> None:
+        """Run an execution this process has claimed, replaying its journal if it ran before."""
         execution = self._execution(arn)
         machine, name = execution.machine, execution.name
         with self.db.read() as conn:
             row = conn.execute(select(state_executions).where(state_executions.c.arn == arn)).one()
+            recorded = conn.execute(
+                select(func.coalesce(func.max(state_history.c.id), 0)).where(state_history.c.execution == arn)
+            ).scalar_one()
+        journal = StoredJournal(self.db, arn)
+        lost = threading.Event()  # another process has claimed the execution: this one lets go, writing nothing
 
         def on_event(event: dict[str, Any]) -> None:
             details = {k: jsonable(v) for k, v in event.items() if k.endswith("EventDetails")}
@@ -444,9 +536,10 @@ class StateMachines:
             "Execution": {"Id": arn, "Name": name, "RoleArn": row.role_arn},
             "StateMachine": {"Id": self.machine_arn(machine), "Name": machine},
         }
-        self._log(machine, name, f"execution {name} started as {runner.arn}")
+        if not recorded:
+            self._log(machine, name, f"execution {name} started as {runner.arn}")
         finished = threading.Event()
-        watcher = threading.Thread(target=self._watch, args=(arn, stop, finished), daemon=True)
+        watcher = threading.Thread(target=self._watch, args=(arn, stop, finished, lost), daemon=True)
         watcher.start()
         try:
             tasks = integrations.registry(self.services(runner), stop)
@@ -458,6 +551,9 @@ class StateMachines:
                 context=context,
                 stop=stop,
                 on_event=on_event,
+                journal=journal,
+                replayed_events=int(recorded),
+                started=utc(row.started_at),
             )
             status, output, error, cause = result.status, result.output, result.error, result.cause
         except Exception as exc:  # a bug or a lost database: the execution fails, saying why
@@ -466,32 +562,59 @@ class StateMachines:
             finished.set()
             with _RUNNING_LOCK:
                 _RUNNING.pop(arn, None)
+        if lost.is_set():
+            return
         values: dict[str, Any] = {"status": status, "error": error, "cause": cause, "stopped_at": now()}
         if status == "SUCCEEDED":
             values["output"] = json.dumps(output)
-        self.db.run_write(
-            lambda conn: conn.execute(
+
+        def finish(conn: Connection) -> None:
+            done = conn.execute(
                 update(state_executions)
-                .where(state_executions.c.arn == arn, state_executions.c.status == RUNNING)
-                .values(**values)
+                .where(
+                    state_executions.c.arn == arn,
+                    state_executions.c.status == RUNNING,
+                    state_executions.c.runner == this_runner(),
+                )
+                .values(**values, lease_until=None)
             )
-        )
+            if done.rowcount == 1:  # the journal is needed only while the execution may resume
+                conn.execute(delete(state_checkpoints).where(state_checkpoints.c.execution == arn))
+
+        self.db.run_write(finish)
         level = "INFO" if status == "SUCCEEDED" else "ERROR"
         self._log(machine, name, f"execution {status}" + (f": {error}: {cause}" if error else ""), level)
 
-    def _watch(self, arn: str, stop: threading.Event, finished: threading.Event) -> None:
-        """Stop the execution when another process has marked it ABORTED (``lakeport states stop``)."""
+    def _watch(self, arn: str, stop: threading.Event, finished: threading.Event, lost: threading.Event) -> None:
+        """Renew this process's lease on the execution, and stop it when another process has marked it ABORTED
+        (``lakeport states stop``) or claimed it (this process was thought dead)."""
+        me = this_runner()
+        renewed = time.monotonic()
         while not finished.wait(WATCH_SECONDS):
             try:
                 with self.db.read() as conn:
-                    status = conn.execute(
-                        select(state_executions.c.status).where(state_executions.c.arn == arn)
-                    ).scalar()
+                    row = conn.execute(
+                        select(state_executions.c.status, state_executions.c.runner).where(
+                            state_executions.c.arn == arn
+                        )
+                    ).first()
+                if row is not None and row.status == RUNNING and row.runner == me:
+                    if time.monotonic() - renewed >= RENEW_SECONDS:
+                        self.db.run_write(
+                            lambda conn: conn.execute(
+                                update(state_executions)
+                                .where(state_executions.c.arn == arn, state_executions.c.runner == me)
+                                .values(lease_until=lease_end())
+                            )
+                        )
+                        renewed = time.monotonic()
+                    continue
             except Exception:  # the database is briefly unreachable: look again later
                 continue
-            if status != RUNNING:
-                stop.set()
-                return
+            if row is not None and row.status == RUNNING:
+                lost.set()
+            stop.set()
+            return
 
     def _log(self, machine: str, execution: str, message: str, level: str = "INFO") -> None:
         try:

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from lakeport.states.clock import Clock
 from lakeport.states.failure import TASK_FAILED, StatesFailure, TaskFailed
+from lakeport.states.journal import Journal, MemoryJournal
 
 __all__ = ["TaskContext", "TaskFailed", "TaskRegistry", "TaskRunner"]
 
@@ -30,9 +31,23 @@ class TaskContext:
     state_name: str
     context: dict[str, Any]
     heartbeats: list[datetime] = field(default_factory=list)
+    journal: Journal = field(default_factory=MemoryJournal)
+    step: str = "task"  # this task's journal key
 
     def heartbeat(self) -> None:
         self.heartbeats.append(self.clock.now())
+
+    def once(self, label: str, action: Callable[[], Any]) -> Any:
+        """Do ``action`` once per task attempt, even across a resume: a replay of this attempt gets the value
+        the first run recorded (a ``.sync`` integration starts its job run this way, and after a restart waits
+        for the run it had started instead of starting another)."""
+        key = f"{self.step}/{label}"
+        found, value = self.journal.recall(key)
+        if found:
+            return value
+        value = action()
+        self.journal.record(key, value)
+        return value
 
 
 class TaskRunner(Protocol):
