@@ -26,6 +26,8 @@ class SystemClock:
 class FakeClock:
     """Starts at ``start`` (default 2024-01-01T00:00:00Z); ``sleep`` advances time instantly and is recorded."""
 
+    real_time = False  # time moves only when told: a task's lateness is judged when it returns
+
     def __init__(self, start: datetime | None = None) -> None:
         self._now = start or datetime(2024, 1, 1, tzinfo=UTC)
         self.sleeps: list[float] = []

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import copy
 import itertools
+import threading
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from lakeport.states import paths
+from lakeport.states.callbacks import WAIT_FOR_TASK_TOKEN, await_callback, task_token
 from lakeport.states.failure import (
     EXCEED_TOLERATED_FAILURE_THRESHOLD,
     HEARTBEAT_TIMEOUT,
     RUNTIME,
     TIMEOUT,
     StatesFailure,
+    check_payload,
 )
 from lakeport.states.processing import render
 from lakeport.states.tasks import TaskContext
@@ -53,8 +57,12 @@ def _seconds(state: dict[str, Any], field: str, data: Any, default: int | None) 
 
 
 def task(execution: Execution, name: str, state: dict[str, Any], raw: Any, ctx: dict[str, Any]) -> Any:
-    effective = execution.io.effective_input(state, raw, ctx)
     resource = state["Resource"]
+    step = execution.step_key("task")
+    if resource.endswith(WAIT_FOR_TASK_TOKEN):  # $$.Task.Token names this attempt, for SendTaskSuccess
+        ctx = {**ctx, "Task": {"Token": task_token(ctx.get("Execution", {}).get("Id", ""), step)}}
+    effective = execution.io.effective_input(state, raw, ctx)
+    check_payload(effective, f"input of task '{name}'")
     timeout = _seconds(state, "TimeoutSeconds", raw, DEFAULT_TASK_TIMEOUT)
     heartbeat = _seconds(state, "HeartbeatSeconds", raw, None)
     region = "us-east-1"
@@ -71,7 +79,6 @@ def task(execution: Execution, name: str, state: dict[str, Any], raw: Any, ctx: 
     short = {"resourceType": scheduled["resourceType"], "resource": scheduled["resource"]}
     execution.history.add("TaskScheduled", scheduled)
     execution.history.add("TaskStarted", short)
-    step = execution.step_key("task")
     found, outcome = execution.journal.recall(step)
     if not found:  # not done before this run (a replay takes the recorded outcome)
         outcome = _outcome(execution, name, resource, effective, ctx, step, timeout, heartbeat)
@@ -94,23 +101,83 @@ def _outcome(
     timeout: int | None,
     heartbeat: int | None,
 ) -> dict[str, Any]:
-    """Call the task: ``{"result"}``, or ``{"event", "error", "cause"}`` for a failure or a timeout."""
+    """Call the task: ``{"result"}``, or ``{"event", "error", "cause"}`` for a failure or a timeout.
+
+    With a real clock and a TimeoutSeconds or HeartbeatSeconds, the call runs in a thread of its own and the
+    state stops waiting for it the moment it is late (its context is cancelled: ``.sync`` integrations stop
+    their run). With a test clock, lateness is judged when the call returns."""
     task_context = TaskContext(execution.clock, name, ctx, journal=execution.journal, step=step)
     started = execution.clock.now()
+    limited = timeout != DEFAULT_TASK_TIMEOUT or heartbeat is not None
+    callback = resource.endswith(WAIT_FOR_TASK_TOKEN)
+    base = resource.removesuffix(WAIT_FOR_TASK_TOKEN) if callback else resource
     try:
-        result = execution.tasks.run(resource, effective, context=task_context)
+        if limited and getattr(execution.clock, "real_time", True) and not callback:
+            result = _call_watched(execution, base, effective, task_context, started, timeout, heartbeat)
+        else:
+            result = execution.tasks.run(base, effective, context=task_context)
+        if callback:
+            result = await_callback(execution, task_context, started, timeout, heartbeat)
     except StatesFailure as failure:
-        return {"event": "TaskFailed", "error": failure.error, "cause": failure.cause}
+        event = "TaskTimedOut" if failure.error in (TIMEOUT, HEARTBEAT_TIMEOUT) else "TaskFailed"
+        return {"event": event, "error": failure.error, "cause": failure.cause}
     finished = execution.clock.now()
     if timeout is not None and (finished - started).total_seconds() > timeout:
-        cause = f"The task ran longer than its TimeoutSeconds ({timeout})"
-        return {"event": "TaskTimedOut", "error": TIMEOUT, "cause": cause}
-    if heartbeat is not None:
+        return _late(TIMEOUT, f"The task ran longer than its TimeoutSeconds ({timeout})")
+    if heartbeat is not None and not callback:
         marks = [started, *task_context.heartbeats, finished]
         if any((b - a).total_seconds() > heartbeat for a, b in itertools.pairwise(marks)):
-            cause = f"No heartbeat for more than HeartbeatSeconds ({heartbeat})"
-            return {"event": "TaskTimedOut", "error": HEARTBEAT_TIMEOUT, "cause": cause}
+            return _late(HEARTBEAT_TIMEOUT, f"No heartbeat for more than HeartbeatSeconds ({heartbeat})")
+    try:
+        check_payload(result, f"result of task '{name}'")
+    except StatesFailure as failure:
+        return {"event": "TaskFailed", "error": failure.error, "cause": failure.cause}
     return {"result": result}
+
+
+def _late(error: str, cause: str) -> dict[str, Any]:
+    return {"event": "TaskTimedOut", "error": error, "cause": cause}
+
+
+def _call_watched(
+    execution: Execution,
+    resource: str,
+    parameters: Any,
+    context: TaskContext,
+    started: datetime,
+    timeout: int | None,
+    heartbeat: int | None,
+) -> Any:
+    """Run the task in a thread; raise States.Timeout / States.HeartbeatTimeout as soon as it is late."""
+    box: dict[str, Any] = {}
+    done = threading.Event()
+
+    def call() -> None:
+        try:
+            box["result"] = execution.tasks.run(resource, parameters, context=context)
+        except BaseException as exc:  # handed to the waiting thread
+            box["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=call, name=f"task-{context.state_name}", daemon=True).start()
+    while not done.wait(WATCH_SECONDS):
+        moment = execution.clock.now()
+        if timeout is not None and (moment - started).total_seconds() > timeout:
+            context.cancelled.set()
+            raise StatesFailure(TIMEOUT, f"The task ran longer than its TimeoutSeconds ({timeout})")
+        last = context.heartbeats[-1] if context.heartbeats else started
+        if heartbeat is not None and (moment - last).total_seconds() > heartbeat:
+            context.cancelled.set()
+            raise StatesFailure(HEARTBEAT_TIMEOUT, f"No heartbeat for more than HeartbeatSeconds ({heartbeat})")
+        if execution.stop is not None and execution.stop.is_set():
+            context.cancelled.set()
+    if "error" in box:
+        raise box["error"]
+    return box["result"]
+
+
+WATCH_SECONDS = 0.05
 
 
 def _resource_type(resource: str) -> str:

@@ -16,6 +16,8 @@ EXCEED_TOLERATED_FAILURE_THRESHOLD = "States.ExceedToleratedFailureThreshold"
 DATA_LIMIT_EXCEEDED = "States.DataLimitExceeded"
 PERMISSIONS = "States.Permissions"
 
+PAYLOAD_LIMIT_BYTES = 262_144  # 256 KiB of UTF-8 JSON: the most a state's input, output or a task result may hold
+
 # Terminal errors: neither States.ALL nor an explicit name retries or catches them (AWS error-handling docs).
 UNCATCHABLE = frozenset({RUNTIME, DATA_LIMIT_EXCEEDED})
 
@@ -31,3 +33,15 @@ class StatesFailure(Exception):
 
 class TaskFailed(StatesFailure):
     """Raised by a task integration: the task ran and failed with ``error`` (any name) and ``cause``."""
+
+
+def check_payload(value: object, what: str) -> None:
+    """Raise States.DataLimitExceeded when ``value`` as JSON is over the payload quota (256 KiB)."""
+    import json
+
+    size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str).encode("utf-8"))
+    if size > PAYLOAD_LIMIT_BYTES:
+        raise StatesFailure(
+            DATA_LIMIT_EXCEEDED,
+            f"The {what} has {size} bytes, more than the payload limit of {PAYLOAD_LIMIT_BYTES} bytes",
+        )

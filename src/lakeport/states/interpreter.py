@@ -19,7 +19,7 @@ from typing import Any
 
 from lakeport.states import choice, compound, definition, intrinsics, paths, retry
 from lakeport.states.clock import Clock, SystemClock, iso
-from lakeport.states.failure import RUNTIME, TIMEOUT, StatesFailure
+from lakeport.states.failure import RUNTIME, TIMEOUT, StatesFailure, check_payload
 from lakeport.states.history import History
 from lakeport.states.journal import Journal, MemoryJournal
 from lakeport.states.processing import Processing, processing_for
@@ -205,6 +205,7 @@ class Execution:
             effective = self.io.effective_input(state, raw, ctx)
             output = paths.select(state.get("OutputPath", "$"), effective, "OutputPath")
             following = None
+        check_payload(output, f"output of state '{name}'")
         self.history.add(f"{kind}StateExited", {"name": name, "output": output})
         return output, following
 
@@ -257,6 +258,7 @@ class Execution:
         while True:
             try:
                 output = compound.attempt(self, name, state, raw, ctx)
+                check_payload(output, f"output of state '{name}'")
                 self.history.add(f"{kind}StateExited", {"name": name, "output": output})
                 return output, state.get("Next")
             except StatesFailure as failure:

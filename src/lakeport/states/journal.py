@@ -25,6 +25,10 @@ class Journal(Protocol):
         """Keep a step's value (JSON: ``None``, numbers, strings, lists, objects)."""
         ...
 
+    def refresh(self, key: str) -> tuple[bool, Any]:
+        """Like :meth:`recall`, but reading what another process may have recorded since (a callback)."""
+        ...
+
 
 class MemoryJournal:
     """A journal in a dict: for :func:`~lakeport.states.interpreter.run` and for tests of replays."""
@@ -42,3 +46,6 @@ class MemoryJournal:
     def record(self, key: str, value: Any) -> None:
         with self._lock:
             self.entries[key] = value
+
+    def refresh(self, key: str) -> tuple[bool, Any]:
+        return self.recall(key)

@@ -68,6 +68,19 @@ class StoredJournal:
                 return True, self.entries[key]
         return False, None
 
+    def refresh(self, key: str) -> tuple[bool, Any]:
+        with self.db.read() as conn:
+            row = conn.execute(
+                select(state_checkpoints.c.value).where(
+                    state_checkpoints.c.execution == self.execution, state_checkpoints.c.key == key
+                )
+            ).first()
+        if row is None:
+            return False, None
+        with self._lock:
+            self.entries[key] = row.value
+        return True, row.value
+
     def record(self, key: str, value: Any) -> None:
         stored = jsonable(value)
 

@@ -31,6 +31,7 @@ from lakeport.observe import LogStore
 from lakeport.processes import start_worker
 from lakeport.states import definition as asl
 from lakeport.states import integrations
+from lakeport.states.callbacks import callback_key, heartbeat_key, read_token
 from lakeport.states.clock import Clock, SystemClock
 from lakeport.states.executions import (
     ABORTED,
@@ -89,6 +90,10 @@ class _Interruptible:
     def __init__(self, clock: Clock, stop: threading.Event) -> None:
         self.clock = clock
         self.stop = stop
+
+    @property
+    def real_time(self) -> bool:
+        return bool(getattr(self.clock, "real_time", True))
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -463,6 +468,52 @@ class StateMachines:
         _signal_stop(arn)
         self._log(machine, name, f"execution ABORTED on request{': ' + error if error else ''}")
         return self._execution(arn)
+
+    # ---- callbacks (.waitForTaskToken)
+
+    def send_task_success(self, token: str, output: Any) -> None:
+        """Answer a ``.waitForTaskToken`` task: it succeeds with ``output`` (SendTaskSuccess)."""
+        self._answer(token, "SendTaskSuccess", callback_key, {"output": output})
+
+    def send_task_failure(self, token: str, *, error: str | None = None, cause: str | None = None) -> None:
+        """Answer a ``.waitForTaskToken`` task: it fails with ``error`` and ``cause`` (SendTaskFailure)."""
+        self._answer(token, "SendTaskFailure", callback_key, {"error": error or "", "cause": cause or ""})
+
+    def send_task_heartbeat(self, token: str) -> None:
+        """Tell a waiting task its worker is alive: its HeartbeatSeconds count again from now."""
+        self._answer(token, "SendTaskHeartbeat", heartbeat_key, now().isoformat())
+
+    def _answer(self, token: str, action: str, key_of: Callable[[str], str], value: Any) -> None:
+        arn, step = read_token(token)
+        with self.db.read() as conn:
+            row = conn.execute(
+                select(state_executions.c.machine, state_executions.c.status).where(state_executions.c.arn == arn)
+            ).first()
+        if row is None:
+            raise InvalidInput("the task token names no execution", code="InvalidToken")
+        self._authorize(action, self.machine_arn(row.machine))
+        if row.status != RUNNING:
+            raise Conflict(f"the task's execution is {row.status}: the token is no longer valid", code="TaskTimedOut")
+        key = key_of(step)
+
+        def work(conn: Connection) -> bool:
+            if action == "SendTaskHeartbeat":
+                conn.execute(
+                    delete(state_checkpoints).where(
+                        state_checkpoints.c.execution == arn, state_checkpoints.c.key == key
+                    )
+                )
+            elif conn.execute(
+                select(state_checkpoints.c.key).where(
+                    state_checkpoints.c.execution == arn, state_checkpoints.c.key == key
+                )
+            ).first():
+                return False
+            conn.execute(state_checkpoints.insert().values(execution=arn, key=key, value=value, created_at=now()))
+            return True
+
+        if not self.db.run_write(work):
+            raise Conflict("the task was answered already: the token is no longer valid", code="TaskTimedOut")
 
     def wait(
         self, ref: str, *, timeout: float | None = None, on_update: Callable[[Execution], None] | None = None

@@ -11,6 +11,7 @@ Resources are registered by their exact ARN (``arn:aws:states:::glue:startJobRun
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,6 +34,7 @@ class TaskContext:
     heartbeats: list[datetime] = field(default_factory=list)
     journal: Journal = field(default_factory=MemoryJournal)
     step: str = "task"  # this task's journal key
+    cancelled: threading.Event = field(default_factory=threading.Event)  # the state stopped waiting (timeout)
 
     def heartbeat(self) -> None:
         self.heartbeats.append(self.clock.now())
