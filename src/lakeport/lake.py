@@ -22,10 +22,13 @@ if TYPE_CHECKING:
     from lakeport.catalog import Catalog
     from lakeport.crawler import Crawlers
     from lakeport.etl import Jobs
-    from lakeport.observe import LogStore
+    from lakeport.functions import Functions
+    from lakeport.notify import Notifications
+    from lakeport.observe import EventBus, LogStore
     from lakeport.query.service import Queries, QueryExecution
     from lakeport.states.service import StateMachines
     from lakeport.storage import Backend, EventLog, ObjectWatcher, Storage, Transfers
+    from lakeport.triggers import Triggers
     from lakeport.warehouse import Warehouse
 
 LAKE_ENV = "LAKEPORT_LAKE"
@@ -270,6 +273,60 @@ class Lake:
             region=iam.region,
             account_id=iam.account_id,
             lake_root=self.root,
+        )
+
+    @cached_property
+    def bus(self) -> EventBus:
+        from lakeport.observe import EventBus
+
+        iam = self.settings.iam
+        return EventBus(self.db, region=iam.region, account_id=iam.account_id)
+
+    @cached_property
+    def triggers(self) -> Triggers:
+        from lakeport.triggers import Triggers
+
+        iam = self.settings.iam
+        return Triggers(
+            db=self.db,
+            iam=self.iam,
+            principal=self.principal,
+            region=iam.region,
+            account_id=iam.account_id,
+            default_bucket=self.settings.storage.default_bucket,
+        )
+
+    @cached_property
+    def functions(self) -> Functions:
+        from lakeport.functions import Functions
+
+        iam = self.settings.iam
+        return Functions(
+            db=self.db,
+            iam=self.iam,
+            principal=self.principal,
+            region=iam.region,
+            account_id=iam.account_id,
+            functions_root=self.root / "functions",
+        )
+
+    @cached_property
+    def notify(self) -> Notifications:
+        from lakeport.notify import Notifications
+
+        iam = self.settings.iam
+        server = self.settings.server
+        return Notifications(
+            db=self.db,
+            iam=self.iam,
+            principal=self.principal,
+            logs=self.logs,
+            region=iam.region,
+            account_id=iam.account_id,
+            settings=self.settings.notify,
+            invoke=lambda name, payload: self.functions.invoke(name, payload),
+            base_dir=self.root,
+            public_url=f"http://{server.host}:{server.port}",
         )
 
     def query(self, sql: str, *, database: str = "default") -> QueryExecution:

@@ -20,7 +20,7 @@ from lakeport.errors import ConfigError
 
 SETTINGS_FILE = "lakeport.toml"
 ENV_PREFIX = "LAKEPORT_"
-SECRET_KEYS = frozenset({"storage.secret_access_key", "spotify.client_secret"})
+SECRET_KEYS = frozenset({"storage.secret_access_key", "spotify.client_secret", "notify.smtp_password"})
 
 
 def _setting(default: Any, doc: str) -> Any:
@@ -99,6 +99,22 @@ class SpotifySettings:
     market: str = _setting("US", "market (country code) sent with catalogue requests")
 
 
+@dataclass(frozen=True)
+class NotifySettings:
+    smtp_host: str = _setting("", "SMTP server for email subscriptions (empty: email deliveries fail, logged)")
+    smtp_port: int = _setting(25, "SMTP server port (465 with smtp_tls, 587 with smtp_starttls)")
+    smtp_tls: bool = _setting(False, "connect to the SMTP server with implicit TLS (SMTPS)")
+    smtp_starttls: bool = _setting(False, "upgrade the SMTP connection with STARTTLS")
+    smtp_username: str = _setting("", "SMTP login user (empty: no login)")
+    smtp_password: str = _setting("", "SMTP login password")
+    smtp_from: str = _setting("lakeport@localhost", "the From address of notification emails")
+    timeout_seconds: float = _setting(15.0, "how long one HTTP or SMTP delivery attempt may take")
+    num_retries: int = _setting(3, "retries after a failed delivery (a DeliveryPolicy overrides it)")
+    min_delay_seconds: float = _setting(1.0, "the shortest wait before a retry (minDelayTarget)")
+    max_delay_seconds: float = _setting(20.0, "the longest wait before a retry (maxDelayTarget)")
+    backoff_function: str = _setting("exponential", "linear, arithmetic, geometric or exponential")
+
+
 SECTIONS: dict[str, type[Any]] = {
     "storage": StorageSettings,
     "metadata": MetadataSettings,
@@ -107,6 +123,7 @@ SECTIONS: dict[str, type[Any]] = {
     "server": ServerSettings,
     "query": QuerySettings,
     "spotify": SpotifySettings,
+    "notify": NotifySettings,
 }
 
 
@@ -131,6 +148,7 @@ class Settings:
     server: ServerSettings
     query: QuerySettings
     spotify: SpotifySettings
+    notify: NotifySettings
     sources: Mapping[str, str] = field(default_factory=dict)
 
     def resolved(self) -> list[ResolvedValue]:

@@ -23,10 +23,13 @@ import lakeport.crawler.schema
 import lakeport.etl.schema
 import lakeport.functions.schema
 import lakeport.iam.schema
+import lakeport.notify.schema
+import lakeport.observe.bus
 import lakeport.observe.schema
 import lakeport.query.schema
 import lakeport.states.schema
 import lakeport.storage.events
+import lakeport.triggers.schema
 from lakeport.metadata import HEAD_REVISION, MetadataDB
 from lakeport.metadata.schema import metadata_obj
 
@@ -36,10 +39,13 @@ REGISTERING_MODULES = (
     lakeport.etl.schema,
     lakeport.functions.schema,
     lakeport.iam.schema,
+    lakeport.notify.schema,
+    lakeport.observe.bus,
     lakeport.observe.schema,
     lakeport.query.schema,
     lakeport.states.schema,
     lakeport.storage.events,
+    lakeport.triggers.schema,
 )
 
 
@@ -93,6 +99,11 @@ def test_every_registering_module_is_imported() -> None:
         "iam_users",
         "iam_access_keys",
         "iam_audit_events",
+        "notify_topics",
+        "notify_subscriptions",
+        "notify_messages",
+        "notify_deliveries",
+        "notify_dead_letters",
     }
     assert expected <= set(metadata_obj.tables)
 

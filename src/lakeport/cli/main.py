@@ -73,7 +73,13 @@ GROUPS: dict[str, tuple[str, str, str | None]] = {
     "sql": ("sql_cmd", "app", None),
     "iam": ("iam_cmd", "app", "iam"),
     "audit": ("audit_cmd", "app", None),
-    "states": ("states_cmd", "app", "states"),
+    "sfn": ("states_cmd", "app", "sfn"),
+    "states": ("states_cmd", "states_alias", "states"),
+    "rules": ("rules_cmd", "app", "rules"),
+    "schedules": ("schedules_cmd", "app", "schedules"),
+    "scheduler": ("scheduler_cmd", "app", None),
+    "functions": ("functions_cmd", "app", "functions"),
+    "sns": ("sns_cmd", "app", "sns"),
 }
 _mounted: set[str] = set()
 _GLOBAL_OPTIONS_WITH_VALUES = ("--lake", "--output", "-o", "--config", "-c")

@@ -1,9 +1,11 @@
-"""``lakeport states``: state machines (Amazon States Language) and their executions, as Step Functions."""
+"""``lakeport sfn`` (also ``lakeport states``): state machines (Amazon States Language) and their executions."""
 
 from __future__ import annotations
 
 import json
+import sys
 import time
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,6 +19,9 @@ from lakeport.states.executions import Execution, StateMachine
 app = typer.Typer(
     help="State machines (Step Functions): ASL definitions run against lakeport's services.", no_args_is_help=True
 )
+# ``lakeport states …``: the same commands under the group's first name (hidden from help and the reference).
+states_alias = typer.Typer(help="The same commands as `lakeport sfn`.", no_args_is_help=True, hidden=True)
+states_alias.add_typer(app)
 
 Name = Annotated[str, typer.Argument(help="state machine name or ARN")]
 ExecutionRef = Annotated[str, typer.Argument(help="execution ARN or MACHINE/EXECUTION")]
@@ -145,12 +150,13 @@ def start(
     wait: Annotated[bool, typer.Option("--wait", help="follow the execution to its end")] = False,
     output: OutputOption = None,
 ) -> None:
-    """Start an execution. It runs in this process: the command returns once it has ended (--wait shows the
-    state it is in as it goes, and exits 1 when it does not succeed)."""
+    """Start an execution. Without --wait it runs in a worker process of its own and the command returns at once
+    (RUNNING); with --wait it runs in this process, showing the state it is in as it goes, and exits 1 when it
+    does not succeed."""
     fmt = output_of(ctx, output)
     states = state(ctx).open_lake().states
     text = None if input is None else _text_of(input, "the input")
-    execution = states.start_execution(name, text, name=execution_name)
+    execution = states.start_execution(name, text, name=execution_name, detach=not wait)
     if wait:
         if fmt is OutputFormat.json or not stderr.is_terminal:
             execution = states.wait(execution.arn)
@@ -234,3 +240,55 @@ def stop(
     """Stop a running execution (ABORTED)."""
     found = state(ctx).open_lake().states.stop_execution(execution, error=error, cause=cause)
     emit(output_of(ctx, output), {"stopDate": found.to_aws().get("stopDate")}, lambda: _print_execution(found))
+
+
+class GraphFormat(StrEnum):
+    text = "text"
+    svg = "svg"
+
+
+@app.command("graph")
+def graph_(
+    ctx: typer.Context,
+    name: Name,
+    drawing: Annotated[GraphFormat, typer.Option("--format", help="text (a flow to read) or svg")] = GraphFormat.text,
+    out: Annotated[Path | None, typer.Option("--out", help="write to this file instead of printing")] = None,
+    execution: Annotated[
+        str | None,
+        typer.Option("--execution", help="colour states by this execution (name, MACHINE/NAME or ARN)"),
+    ] = None,
+    output: OutputOption = None,
+) -> None:
+    """Draw a state machine: states, Next/Choice/Catch edges, Parallel branches and Map processors; with
+    --execution, each state as the execution saw it (succeeded, failed, in progress, not reached)."""
+    from lakeport.states import graph
+
+    states = state(ctx).open_lake().states
+    machine = states.describe_state_machine(name)
+    drawn = graph.build(machine.definition)
+    statuses = None
+    if execution is not None:
+        ref = execution if execution.startswith("arn:") or "/" in execution else f"{machine.name}/{execution}"
+        run = states.describe_execution(ref)
+        statuses = graph.statuses_from_history(states.get_execution_history(run.arn), run.status)
+    fmt = output_of(ctx, output)
+    if fmt is OutputFormat.json and out is None:
+        data: dict[str, Any] = {"stateMachineArn": machine.arn, "graph": graph.to_dict(drawn)}
+        if statuses is not None:
+            data["statuses"] = statuses
+        emit(fmt, data)
+        return
+    rendered = (
+        graph.render_svg(drawn, statuses, title=machine.name)
+        if drawing is GraphFormat.svg
+        else graph.render_text(drawn, statuses)
+    )
+    if out is None:
+        sys.stdout.write(rendered)
+        return
+    out.write_text(rendered, encoding="utf-8")
+    emit(
+        fmt,
+        {"stateMachineArn": machine.arn, "file": str(out), "format": drawing.value},
+        lambda: stdout.print(f"wrote {out}", markup=False, highlight=False),
+    )

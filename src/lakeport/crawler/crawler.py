@@ -41,6 +41,7 @@ from lakeport.errors import AlreadyExists, ConfigError, LakeportError, NotFound
 from lakeport.iam.arns import glue_arn
 from lakeport.iam.trust import GLUE_SERVICE
 from lakeport.metadata.times import now, utc
+from lakeport.observe.bus import emit_crawler_state
 from lakeport.processes import HOST, start_worker
 
 if TYPE_CHECKING:
@@ -268,11 +269,14 @@ class Crawlers:
     def execute_run(self, definition: CrawlerDefinition, run_id: str, progress: Progress | None = None) -> None:
         """Carry out a started run to its end, whatever happens (used here and by the worker process)."""
         crawl: Crawl | None = None
+        outcome: tuple[str, str | None] = ("Failed", "interrupted")  # for the "Glue Crawler State Change" event
         try:
             crawl = Crawl(self._as_role(definition, run_id), definition, run_id, progress)
             crawl.execute()
+            outcome = ("Succeeded", None)
         except CrawlCancelled:
             self.db.run_write(lambda conn: finish_unsuccessfully(conn, definition.name, run_id, CANCELLED, "stopped"))
+            outcome = ("Cancelled", "stopped on request")
             self._log(
                 definition.name, run_id, f"crawl {run_id} CANCELLED: stopped on request; the catalog is unchanged"
             )
@@ -281,9 +285,20 @@ class Crawlers:
             if isinstance(exc, KeyboardInterrupt):
                 message = "interrupted"
             self.db.run_write(lambda conn: finish_unsuccessfully(conn, definition.name, run_id, FAILED, message))
+            outcome = ("Failed", message)
             self._log(definition.name, run_id, f"crawl {run_id} FAILED: {message}; the catalog is unchanged", "ERROR")
             if not isinstance(exc, Exception) or not isinstance(exc, LakeportError):
                 raise
+        finally:
+            emit_crawler_state(
+                self.db,
+                crawler_name=definition.name,
+                run_id=run_id,
+                state=outcome[0],
+                message=outcome[1],
+                region=self.region,
+                account_id=self.account_id,
+            )
 
     def _as_role(self, definition: CrawlerDefinition, run_id: str) -> Crawlers:
         """The services a crawl reads and writes with: as the crawler's role, assumed by Glue for this run, when

@@ -28,6 +28,7 @@ from lakeport.etl.schema import job_runs, jobs
 from lakeport.iam.arns import glue_arn
 from lakeport.iam.trust import GLUE_SERVICE
 from lakeport.metadata.times import iso, now, utc
+from lakeport.observe.bus import emit_job_state
 from lakeport.processes import HOST, process_alive, start_worker
 
 if TYPE_CHECKING:
@@ -570,13 +571,25 @@ class Jobs:
         return self.act_as(session)
 
     def _finish(self, run_id: str, state: str, metrics: dict[str, Any], error: str | None) -> None:
-        self.db.run_write(
-            lambda conn: conn.execute(
+        def work(conn: Connection) -> str | None:
+            changed = conn.execute(
                 update(job_runs)
                 .where(job_runs.c.id == run_id, job_runs.c.state.in_(ACTIVE))
                 .values(state=state, ended_at=now(), metrics=metrics, error=error)
+            ).rowcount
+            return conn.execute(select(job_runs.c.job).where(job_runs.c.id == run_id)).scalar() if changed else None
+
+        job = self.db.run_write(work)
+        if job is not None:  # "Glue Job State Change" on the event bus (never fails the run)
+            emit_job_state(
+                self.db,
+                job_name=job,
+                run_id=run_id,
+                state=state,
+                message=error,
+                region=self.region,
+                account_id=self.account_id,
             )
-        )
 
     def _time_out(self, name: str, run_id: str) -> None:
         self.db.run_write(

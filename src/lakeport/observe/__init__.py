@@ -1,5 +1,7 @@
-"""Observability (CloudWatch's role): log groups, streams and events; metrics and alarms come later."""
+"""Observability (CloudWatch's role): log groups, streams and events; the event bus (EventBridge's default bus);
+metrics and alarms come later."""
 
+from lakeport.observe.bus import BusEvent, EventBus
 from lakeport.observe.logs import LogEvent, LogStore
 
-__all__ = ["LogEvent", "LogStore"]
+__all__ = ["BusEvent", "EventBus", "LogEvent", "LogStore"]

@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 
 from lakeport.errors import AccessDenied, InvalidInput, LakeportError, NotFound
 from lakeport.metadata.times import now
+from lakeport.observe.bus import emit_query_state
 from lakeport.query import watch
 from lakeport.query.engine import ResultSet, Spares
 from lakeport.query.limits import Limits, Runner, runner_for
@@ -40,7 +41,7 @@ from lakeport.query.watch import current as current_watch
 from lakeport.query.workgroups import PRIMARY, WorkGroups
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Row
+    from sqlalchemy.engine import Connection, Row
 
     from lakeport.catalog import Catalog
     from lakeport.iam import IAM, Principal
@@ -333,7 +334,24 @@ class Queries:
             fields["state_change_reason"] = reason
         if state in FINISHED:
             fields["completed_at"] = now()
-        self.db.run_write(lambda conn: conn.execute(statement.values(**fields)))
+
+        def work(conn: Connection) -> Any:
+            if not conn.execute(statement.values(**fields)).rowcount or state not in FINISHED:
+                return None
+            columns = (query_executions.c.workgroup, query_executions.c.statement_type)
+            return conn.execute(select(*columns).where(query_executions.c.id == execution_id)).first()
+
+        finished = self.db.run_write(work)
+        if finished is not None:  # "Athena Query State Change" on the event bus (never fails the query)
+            emit_query_state(
+                self.db,
+                query_execution_id=execution_id,
+                state=state,
+                workgroup=finished.workgroup,
+                statement_type=finished.statement_type,
+                region=self.region,
+                account_id=self.account_id,
+            )
 
     def _execute(self, execution_id: str, queued_at: float, cutoff: int | None = None) -> None:
         started = time.monotonic()

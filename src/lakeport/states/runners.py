@@ -42,8 +42,8 @@ def orphaned(runner: str | None, lease_until: datetime | None, moment: datetime 
         host, _, pid = runner.rpartition(":")
         if host == HOST and pid.isdigit() and int(pid) != os.getpid() and not process_alive(int(pid)):
             return True
-    if lease_until is None:
-        return runner is None
+    if lease_until is None:  # no lease holds it
+        return True
     return utc(lease_until) < (moment or now())
 
 

@@ -28,6 +28,7 @@ from lakeport.iam import IAM, Principal, service_principal
 from lakeport.metadata import MetadataDB
 from lakeport.metadata.times import now, utc
 from lakeport.observe import LogStore
+from lakeport.observe.bus import emit_execution_status
 from lakeport.processes import start_worker
 from lakeport.states import definition as asl
 from lakeport.states import integrations
@@ -466,6 +467,7 @@ class StateMachines:
             )
         )
         _signal_stop(arn)
+        self._announce(arn)
         self._log(machine, name, f"execution ABORTED on request{': ' + error if error else ''}")
         return self._execution(arn)
 
@@ -619,7 +621,7 @@ class StateMachines:
         if status == "SUCCEEDED":
             values["output"] = json.dumps(output)
 
-        def finish(conn: Connection) -> None:
+        def finish(conn: Connection) -> bool:
             done = conn.execute(
                 update(state_executions)
                 .where(
@@ -631,8 +633,10 @@ class StateMachines:
             )
             if done.rowcount == 1:  # the journal is needed only while the execution may resume
                 conn.execute(delete(state_checkpoints).where(state_checkpoints.c.execution == arn))
+            return bool(done.rowcount == 1)
 
-        self.db.run_write(finish)
+        if self.db.run_write(finish):
+            self._announce(arn)
         level = "INFO" if status == "SUCCEEDED" else "ERROR"
         self._log(machine, name, f"execution {status}" + (f": {error}: {cause}" if error else ""), level)
 
@@ -665,6 +669,15 @@ class StateMachines:
             if row is not None and row.status == RUNNING:
                 lost.set()
             stop.set()
+            return
+
+    def _announce(self, arn: str) -> None:
+        """Put "Step Functions Execution Status Change" on the bus (rules on finished executions read it)."""
+        try:
+            emit_execution_status(
+                self.db, self._execution(arn).to_aws(), region=self.region, account_id=self.account_id
+            )
+        except Exception:  # the bus is a convenience: it never fails an execution
             return
 
     def _log(self, machine: str, execution: str, message: str, level: str = "INFO") -> None:
