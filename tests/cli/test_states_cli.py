@@ -84,3 +84,46 @@ def test_stop_from_another_process(tmp_path: Path) -> None:
     found = _json("states", "describe-execution", "nap/long", lake=root)
     assert found["status"] == "ABORTED"
     assert found["error"] == "Manual"
+
+
+def test_callbacks_and_recover_from_the_command_line(tmp_path: Path) -> None:
+    """A detached execution waits on a task token; `sfn send-task-success` answers it from another process.
+    `sfn recover` resumes an execution whose runner died."""
+    root = tmp_path / "lake"
+    with Lake.init(root) as lake:
+        topic = lake.notify.create_topic("work")
+        lake.notify.subscribe(topic.arn, "file", "work.jsonl")
+        lake.states.create_state_machine(
+            "ask",
+            {
+                "StartAt": "Ask",
+                "States": {
+                    "Ask": {
+                        "Type": "Task",
+                        "Resource": "arn:aws:states:::sns:publish.waitForTaskToken",
+                        "Parameters": {"TopicArn": "work", "Message": {"token.$": "$$.Task.Token"}},
+                        "TimeoutSeconds": 120,
+                        "End": True,
+                    }
+                },
+            },
+        )
+    started = _json("sfn", "start", "ask", "--name", "q1", lake=root)  # detached: returns at once
+    assert started["status"] == "RUNNING"
+    inbox = root / "work.jsonl"
+    deadline = time.monotonic() + 60
+    while not (inbox.exists() and inbox.read_text().strip()):
+        assert time.monotonic() < deadline, "the worker never published the token"
+        time.sleep(0.1)
+    token = json.loads(json.loads(inbox.read_text().splitlines()[0])["Message"])["token"]
+    bad = run_cli("sfn", "send-task-success", "--task-token", "nope", "--task-output", "{}", lake=root, check=False)
+    assert bad.returncode != 0
+    assert b"token" in bad.stderr
+    run_cli("sfn", "send-task-success", "--task-token", token, "--task-output", '{"ok": true}', lake=root)
+    deadline = time.monotonic() + 60
+    while (found := _json("sfn", "describe-execution", "ask/q1", lake=root))["status"] == "RUNNING":
+        assert time.monotonic() < deadline, "the execution never took the answer"
+        time.sleep(0.2)
+    assert found["status"] == "SUCCEEDED"
+    assert json.loads(found["output"]) == {"ok": True}
+    assert _json("sfn", "recover", lake=root) == {"executions": []}

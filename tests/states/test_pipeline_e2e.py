@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,8 +42,17 @@ def lake(tmp_path: Path) -> Iterator[Lake]:
     )
     lake.states.clock = ScaledClock()
     lake.states.create_state_machine("spotify-pipeline", PIPELINE.read_text())
+    topic = lake.notify.create_topic("spotify-pipeline-events")
+    lake.notify.subscribe(topic.arn, "file", "events/pipeline.jsonl")
     yield lake
     lake.close()
+
+
+def _notifications(lake: Lake) -> list[dict[str, Any]]:
+    """What the pipeline published, as the file subscriber received it (SNS's notification JSON)."""
+    assert lake.notify.drain(timeout=30)
+    lines = (lake.root / "events" / "pipeline.jsonl").read_text().splitlines()
+    return [json.loads(line) for line in lines]
 
 
 def test_the_pipeline_runs_job_crawler_poll_and_query(lake: Lake) -> None:
@@ -63,6 +73,18 @@ def test_the_pipeline_runs_job_crawler_poll_and_query(lake: Lake) -> None:
     assert entered[-3:] == ["RunTutorialQuery", "NotifySuccess", "PipelineSucceeded"]
     types = {e["type"] for e in history}
     assert {"TaskStateEntered", "WaitStateEntered", "ChoiceStateEntered", "ExecutionSucceeded"} <= types
+    (note,) = _notifications(lake)
+    assert note["Subject"] == "Spotify pipeline succeeded"
+    assert note["MessageId"] == output["Notification"]["MessageId"]
+    assert note["MessageAttributes"]["status"] == {"Type": "String", "Value": "SUCCEEDED"}
+    message = json.loads(note["Message"])
+    assert message == {
+        "pipeline": "spotify",
+        "status": "SUCCEEDED",
+        "execution": execution.arn,
+        "jobRunId": run.id,
+        "queryExecutionId": query.id,
+    }
 
 
 def test_a_failing_job_takes_the_catch_path(lake: Lake) -> None:
@@ -81,3 +103,42 @@ def test_a_failing_job_takes_the_catch_path(lake: Lake) -> None:
         if e["type"].endswith("StateEntered")
     ]
     assert entered == ["StartGlueJob", "NotifyFailure", "PipelineFailed"]
+    (note,) = _notifications(lake)
+    assert note["Subject"] == "Spotify pipeline failed"
+    message = json.loads(note["Message"])
+    assert (message["status"], message["error"]) == ("FAILED", "States.TaskFailed")
+    assert json.loads(message["cause"])["ErrorMessage"] == run.error
+
+
+def test_new_csvs_in_staging_start_the_pipeline_once_per_batch(lake: Lake) -> None:
+    from datetime import timedelta
+
+    from lakeport.triggers import scheduler_for
+
+    # The rule docs/states.md gives for the reference pipeline: the three CSVs of one upload, one execution.
+    lake.triggers.put_rule(
+        "spotify-staging-csv",
+        object_pattern={"bucket": "lakeport", "prefix": "staging/spotify/", "suffix": ".csv"},
+        target_machine="spotify-pipeline",
+        batch_window=10,
+        batch_size=10,
+    )
+    upload = generate_into_lake(lake.storage, SpotifyGenerator(scale=0.005, seed=1), "staging/spotify/")
+    scheduler = scheduler_for(lake, scan=False)
+    targets = scheduler.services
+
+    def scaled(principal: Any) -> Any:  # the executions the rule starts wait a hundredth of their Waits too
+        view = targets(principal)
+        view.states.clock = ScaledClock()  # type: ignore[attr-defined]
+        return view
+
+    scheduler.services = scaled
+    scheduler.run_once()  # takes the upload's object events into the rule's open batch
+    assert lake.states.list_executions("spotify-pipeline") == []
+    report = scheduler.run_once(datetime.now(UTC) + timedelta(seconds=11))  # the window has closed
+    assert report.started == 1
+    (started,) = lake.states.list_executions("spotify-pipeline")
+    done = lake.states.wait(started.arn, timeout=120)
+    assert done.status == "SUCCEEDED", (done.error, done.cause)
+    keys = sorted(e["detail"]["object"]["key"] for e in json.loads(done.input)["events"])
+    assert keys == sorted(f.uri.removeprefix("s3://lakeport/") for f in upload.files if f.name.endswith(".csv"))

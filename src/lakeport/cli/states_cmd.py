@@ -247,6 +247,62 @@ class GraphFormat(StrEnum):
     svg = "svg"
 
 
+@app.command("recover")
+def recover(ctx: typer.Context, output: OutputOption = None) -> None:
+    """Resume every execution whose runner died (its process ended or its lease lapsed), from its journal: no
+    finished task runs again. Runs them here, to their end. (`lakeport scheduler` does this by itself.)"""
+    states = state(ctx).open_lake().states
+    resumed = [states.describe_execution(arn) for arn in states.recover(wait=True)]
+
+    def show() -> None:
+        for execution in resumed:
+            _print_execution(execution)
+        if not resumed:
+            stdout.print("nothing to resume")
+
+    emit(output_of(ctx, output), {"executions": [e.to_list_item() for e in resumed]}, show)
+
+
+TaskToken = Annotated[str, typer.Option("--task-token", help="the token the task was given ($$.Task.Token)")]
+
+
+@app.command("send-task-success")
+def send_task_success(
+    ctx: typer.Context,
+    task_token: TaskToken,
+    task_output: Annotated[str, typer.Option("--task-output", help="the task's result: JSON or file://x.json")],
+    output: OutputOption = None,
+) -> None:
+    """Answer a .waitForTaskToken task: it succeeds with this output."""
+    text = _text_of(task_output, "the task output")
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise InvalidInput(f"the task output is not JSON: {exc}", code="InvalidOutput") from None
+    state(ctx).open_lake().states.send_task_success(task_token, value)
+    emit(output_of(ctx, output), {}, lambda: stdout.print("sent"))
+
+
+@app.command("send-task-failure")
+def send_task_failure(
+    ctx: typer.Context,
+    task_token: TaskToken,
+    error: Annotated[str | None, typer.Option("--error", help="the error name")] = None,
+    cause: Annotated[str | None, typer.Option("--cause", help="the cause")] = None,
+    output: OutputOption = None,
+) -> None:
+    """Answer a .waitForTaskToken task: it fails with this error and cause (its Retry and Catch apply)."""
+    state(ctx).open_lake().states.send_task_failure(task_token, error=error, cause=cause)
+    emit(output_of(ctx, output), {}, lambda: stdout.print("sent"))
+
+
+@app.command("send-task-heartbeat")
+def send_task_heartbeat(ctx: typer.Context, task_token: TaskToken, output: OutputOption = None) -> None:
+    """Tell a waiting .waitForTaskToken task that its worker is alive (its HeartbeatSeconds start again)."""
+    state(ctx).open_lake().states.send_task_heartbeat(task_token)
+    emit(output_of(ctx, output), {}, lambda: stdout.print("sent"))
+
+
 @app.command("graph")
 def graph_(
     ctx: typer.Context,

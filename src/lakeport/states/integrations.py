@@ -24,6 +24,7 @@ import contextlib
 import json
 import re
 import threading
+import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from lakeport.crawler import Crawlers
     from lakeport.etl import Jobs
     from lakeport.functions import Functions, InvokeResult
+    from lakeport.notify import Notifications
     from lakeport.query.service import Queries
     from lakeport.states.executions import Execution
     from lakeport.states.service import StateMachines
@@ -48,6 +50,7 @@ GLUE_GET_CRAWLER = "arn:aws:states:::aws-sdk:glue:getCrawler"
 ATHENA_START_QUERY = "arn:aws:states:::athena:startQueryExecution"
 ATHENA_GET_RESULTS = "arn:aws:states:::athena:getQueryResults"
 STATES_START_EXECUTION = "arn:aws:states:::states:startExecution"
+SNS_PUBLISH = "arn:aws:states:::sns:publish"
 SYNC = ".sync"
 SYNC2 = ".sync:2"
 LAMBDA_UNKNOWN = "Lambda.Unknown"  # a function error without an errorType (a timeout), as Step Functions names it
@@ -76,6 +79,9 @@ class Services(Protocol):
 
     @property
     def states(self) -> StateMachines: ...
+
+    @property
+    def notify(self) -> Notifications: ...
 
 
 class ServiceRegistry(TaskRegistry):
@@ -112,6 +118,7 @@ def registry(services: Services, stop: threading.Event) -> TaskRegistry:
     found.register(ATHENA_START_QUERY, athena.start_query_execution)
     found.register(ATHENA_START_QUERY + SYNC, athena.start_query_execution_sync)
     found.register(ATHENA_GET_RESULTS, athena.get_query_results)
+    found.register(SNS_PUBLISH, partial(_publish, services))
     found.register(STATES_START_EXECUTION, executions.start_execution)
     found.register(STATES_START_EXECUTION + SYNC, partial(executions.start_execution_sync, parse_output=False))
     found.register(STATES_START_EXECUTION + SYNC2, partial(executions.start_execution_sync, parse_output=True))
@@ -391,3 +398,48 @@ def _execution_shape(execution: Execution, *, parse_output: bool) -> dict[str, A
     if "cause" in aws:
         shape["Cause"] = aws["cause"]
     return shape
+
+
+def _publish(services: Services, parameters: Any, context: TaskContext) -> dict[str, Any]:
+    """``sns:publish``: TopicArn, Message (text, or any JSON value, sent as its JSON text), Subject,
+    MessageAttributes, MessageStructure → ``{"MessageId", "SdkHttpMetadata", "SdkResponseMetadata"}``.
+
+    Published once per attempt (a resumed execution does not publish again); deliveries run in the background,
+    with SNS's retries, so a slow subscriber never holds the execution."""
+    params = _object(parameters, SNS_PUBLISH)
+    topic = params.get("TopicArn") or params.get("TargetArn")
+    if not isinstance(topic, str) or not topic:
+        raise TaskFailed(TASK_FAILED, f"{SNS_PUBLISH} needs the parameter TopicArn (a non-empty string)")
+    if "Message" not in params:
+        raise TaskFailed(TASK_FAILED, f"{SNS_PUBLISH} needs the parameter Message")
+    message = params["Message"]
+    text = message if isinstance(message, str) else json.dumps(message, separators=(",", ":"))
+    subject = params.get("Subject")
+    structure = params.get("MessageStructure")
+    attributes = params.get("MessageAttributes")
+
+    def publish() -> str:
+        return str(
+            _calling(
+                "SNS",
+                lambda: services.notify.publish(
+                    topic,
+                    text,
+                    subject=None if subject is None else str(subject),
+                    message_attributes=attributes if isinstance(attributes, Mapping) else None,
+                    message_structure=None if structure is None else str(structure),
+                ),
+            )
+        )
+
+    message_id = context.once("publish", publish)
+    request_id = str(uuid.uuid4())
+    return {
+        "MessageId": message_id,
+        "SdkHttpMetadata": {
+            "AllHttpHeaders": {"Content-Type": ["text/xml"], "x-amzn-RequestId": [request_id]},
+            "HttpHeaders": {"Content-Type": "text/xml", "x-amzn-RequestId": request_id},
+            "HttpStatusCode": 200,
+        },
+        "SdkResponseMetadata": {"RequestId": request_id},
+    }

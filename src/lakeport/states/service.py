@@ -197,7 +197,7 @@ class StateMachines:
                     return  # Step Functions: the same request again is idempotent
                 raise StateMachineAlreadyExists(
                     f"state machine {name} already exists with another definition or role",
-                    hint=f"update it with: lakeport states update {name}",
+                    hint=f"update it with: lakeport sfn update {name}",
                 )
             stamp = now()
             conn.execute(
@@ -268,7 +268,7 @@ class StateMachines:
             row = conn.execute(select(state_machines).where(state_machines.c.name == name)).first()
         if row is None:
             raise StateMachineDoesNotExist(
-                f"state machine {name} does not exist", hint="lakeport states list shows the machines"
+                f"state machine {name} does not exist", hint="lakeport sfn list shows the machines"
             )
         return machine_from_row(row)
 
@@ -642,7 +642,7 @@ class StateMachines:
 
     def _watch(self, arn: str, stop: threading.Event, finished: threading.Event, lost: threading.Event) -> None:
         """Renew this process's lease on the execution, and stop it when another process has marked it ABORTED
-        (``lakeport states stop``) or claimed it (this process was thought dead)."""
+        (``lakeport sfn stop``) or claimed it (this process was thought dead)."""
         me = this_runner()
         renewed = time.monotonic()
         while not finished.wait(WATCH_SECONDS):
