@@ -80,6 +80,7 @@ GROUPS: dict[str, tuple[str, str, str | None]] = {
     "scheduler": ("scheduler_cmd", "app", None),
     "functions": ("functions_cmd", "app", "functions"),
     "sns": ("sns_cmd", "app", "sns"),
+    "serve": ("serve_cmd", "app", None),
 }
 _mounted: set[str] = set()
 _GLOBAL_OPTIONS_WITH_VALUES = ("--lake", "--output", "-o", "--config", "-c")
