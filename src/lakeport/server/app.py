@@ -10,10 +10,14 @@ from typing import TYPE_CHECKING, Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from lakeport import __version__
 from lakeport.errors import LakeportError
+from lakeport.server.api import catalog, queries, states
+from lakeport.server.api.auth import SESSION_COOKIE, SESSION_SECONDS, Authenticator
+from lakeport.server.api.deps import CallerLake, action
 
 if TYPE_CHECKING:
     from lakeport.lake import Lake
@@ -33,7 +37,11 @@ def create_app(lake: Lake, *, background: dict[str, Any] | None = None) -> FastA
         redoc_url=None,
     )
     app.state.lake = lake
+    app.state.auth = Authenticator(lake.iam)
+    app.state.views = {}
     status = background if background is not None else {}
+    for module in (catalog, queries, states):
+        app.include_router(module.router)
 
     @app.exception_handler(LakeportError)
     async def lakeport_error(request: Request, exc: LakeportError) -> JSONResponse:
@@ -53,18 +61,50 @@ def create_app(lake: Lake, *, background: dict[str, Any] | None = None) -> FastA
         body = _error("ValidationException", f"{request.method} {request.url.path}: {problems}")
         return JSONResponse(body, status_code=400)
 
-    @app.get(f"{API}/health", tags=["server"])
+    @app.post(f"{API}/login", tags=["server"], openapi_extra=action("public"))
+    def login(body: Login) -> JSONResponse:
+        """Start a console session with an access key; the session cookie is HTTP-only and same-site."""
+        token = app.state.auth.login(body.accessKeyId, body.secretAccessKey)
+        principal = app.state.auth.with_session(token)
+        response = JSONResponse({"arn": principal.arn, "name": principal.name})
+        response.set_cookie(
+            SESSION_COOKIE, token, max_age=int(SESSION_SECONDS), httponly=True, samesite="strict", path="/"
+        )
+        return response
+
+    @app.post(f"{API}/logout", tags=["server"], openapi_extra=action("public"))
+    def logout(request: Request) -> JSONResponse:
+        """End the console session."""
+        token = request.cookies.get(SESSION_COOKIE)
+        if token:
+            app.state.auth.logout(token)
+        response = JSONResponse({})
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    @app.get(f"{API}/whoami", tags=["server"], openapi_extra=action("sts:GetCallerIdentity"))
+    def whoami(caller: CallerLake) -> dict[str, Any]:
+        """Who the credentials belong to (STS GetCallerIdentity)."""
+        principal = caller.principal
+        return {"Arn": principal.arn, "UserId": principal.name, "Account": lake.settings.iam.account_id}
+
+    @app.get(f"{API}/health", tags=["server"], openapi_extra=action("public"))
     def health() -> dict[str, Any]:
         """Whether the server is up, which lake it serves, and what runs in the background."""
         return {"status": "ok", "version": __version__, "lake": str(lake.root), "background": dict(status)}
 
-    @app.get("/metrics", response_class=PlainTextResponse, tags=["server"])
+    @app.get("/metrics", response_class=PlainTextResponse, tags=["server"], openapi_extra=action("public"))
     def metrics() -> str:
         """Every lakeport metric in Prometheus' text format (for a Prometheus scraper)."""
         render = getattr(getattr(lake, "metrics", None), "prometheus_text", None)
         return render() if callable(render) else ""
 
     return app
+
+
+class Login(BaseModel):
+    accessKeyId: str = Field(description="an access key id (lakeport iam create-access-key)")
+    secretAccessKey: str = Field(description="its secret")
 
 
 def _error(code: str, message: str, hint: str | None = None) -> dict[str, Any]:

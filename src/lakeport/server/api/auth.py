@@ -1,0 +1,115 @@
+"""Who is calling: an access key (HTTP Basic ``ACCESS_KEY_ID:SECRET``, as ``curl -u`` sends it) or a console session.
+
+Checking a secret costs scrypt's 30-60 ms, so a successful check is remembered for ``KEY_CACHE_SECONDS`` under a
+keyed digest of the secret (never the secret itself); a key made inactive or deleted stops working within that
+time. Console sessions are random tokens kept in this process (a restart logs everyone out).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from lakeport.errors import AccessDenied, LakeportError
+
+if TYPE_CHECKING:
+    from fastapi import Request
+
+    from lakeport.iam import IAM, Principal
+
+KEY_CACHE_SECONDS = 30.0
+SESSION_SECONDS = 12 * 3600.0
+SESSION_COOKIE = "lakeport_session"
+
+
+class NotAuthenticated(LakeportError):
+    """No credentials, or credentials that are not valid: HTTP 401."""
+
+    http_status = 401
+    default_code = "UnrecognizedClientException"
+
+
+@dataclass
+class _Remembered:
+    principal: Principal
+    until: float
+
+
+class Authenticator:
+    def __init__(self, iam: IAM) -> None:
+        self.iam = iam
+        self._pepper = secrets.token_bytes(32)  # this process's key for the digests of remembered secrets
+        self._keys: dict[tuple[str, bytes], _Remembered] = {}
+        self._sessions: dict[str, _Remembered] = {}
+        self._lock = threading.Lock()
+
+    def principal(self, request: Request) -> Principal:
+        """The caller, or NotAuthenticated (401) saying what to send."""
+        header = request.headers.get("authorization", "")
+        if header.lower().startswith("basic "):
+            key_id, secret = _basic(header)
+            return self.with_key(key_id, secret)
+        token = request.cookies.get(SESSION_COOKIE)
+        if token:
+            return self.with_session(token)
+        raise NotAuthenticated(
+            "this request has no credentials",
+            hint="send an access key as HTTP Basic auth (curl -u ACCESS_KEY_ID:SECRET), or log in to the console",
+            code="MissingAuthenticationToken",
+        )
+
+    def with_key(self, key_id: str, secret: str) -> Principal:
+        digest = hmac.new(self._pepper, secret.encode(), hashlib.sha256).digest()
+        now = time.monotonic()
+        with self._lock:
+            found = self._keys.get((key_id, digest))
+            if found is not None and found.until > now:
+                return found.principal
+        try:
+            principal = self.iam.authenticate(key_id, secret)
+        except AccessDenied as exc:
+            raise NotAuthenticated(exc.message, hint=exc.hint, code=exc.code) from None
+        with self._lock:
+            self._keys[(key_id, digest)] = _Remembered(principal, now + KEY_CACHE_SECONDS)
+        return principal
+
+    def with_session(self, token: str) -> Principal:
+        with self._lock:
+            found = self._sessions.get(token)
+            if found is not None and found.until > time.monotonic():
+                return found.principal
+            self._sessions.pop(token, None)
+        raise NotAuthenticated(
+            "the console session has expired or is unknown", hint="log in again", code="ExpiredToken"
+        )
+
+    def login(self, key_id: str, secret: str) -> str:
+        """A new console session for the owner of this access key; its token (the cookie's value)."""
+        principal = self.with_key(key_id, secret)
+        token = secrets.token_urlsafe(32)
+        with self._lock:
+            self._sessions[token] = _Remembered(principal, time.monotonic() + SESSION_SECONDS)
+        return token
+
+    def logout(self, token: str) -> None:
+        with self._lock:
+            self._sessions.pop(token, None)
+
+
+def _basic(header: str) -> tuple[str, str]:
+    try:
+        decoded = base64.b64decode(header.split(None, 1)[1], validate=True).decode()
+    except (ValueError, IndexError):
+        decoded = ""
+    key_id, sep, secret = decoded.partition(":")
+    if not sep or not key_id:
+        raise NotAuthenticated(
+            "the Authorization header is not HTTP Basic ACCESS_KEY_ID:SECRET", code="IncompleteSignature"
+        )
+    return key_id, secret
