@@ -7,7 +7,7 @@ DEMO_LAKE ?= demo-lake
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test lint bench clean docs
+.PHONY: help demo test lint bench clean docs screenshots
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -23,7 +23,10 @@ demo: $(STAMP) ## Create a lake, load the Spotify sample, run the pipeline, prin
 
 test: $(STAMP) lint ## Lint, then run the whole test suite
 	$(BIN)/python tests/support/system_deps.py
-	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+screenshots: $(STAMP) ## Run the browser tests and save the console's screenshots to docs/images
+	LAKEPORT_SCREENSHOTS=1 $(BIN)/python -m pytest tests/web
 
 lint: $(STAMP) ## ruff, mypy and import-linter
 	$(BIN)/ruff check src tests bench

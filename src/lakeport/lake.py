@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from lakeport.etl import Jobs
     from lakeport.functions import Functions
     from lakeport.notify import Notifications
-    from lakeport.observe import EventBus, LogStore
+    from lakeport.observe import Alarms, EventBus, LogStore, Metrics
+    from lakeport.observe.log_access import CloudWatchLogs
     from lakeport.query.service import Queries, QueryExecution
     from lakeport.states.service import StateMachines
     from lakeport.storage import Backend, EventLog, ObjectWatcher, Storage, Transfers
@@ -87,7 +88,9 @@ class Lake:
         root = find_lake_root(path, environ)
         settings = load_settings(root, overrides, environ)
         db = MetadataDB.for_lake(settings.metadata.url, root, busy_timeout_ms=settings.metadata.busy_timeout_ms)
-        db.ensure_schema()
+        from lakeport.schemas import load_all
+
+        db.ensure_schema(load_tables=load_all)
         return cls(settings, db)
 
     @classmethod
@@ -165,9 +168,18 @@ class Lake:
 
     @cached_property
     def logs(self) -> LogStore:
+        """The services' own log store: writes through it are not authorized (see ``cloudwatch_logs``)."""
         from lakeport.observe import LogStore
 
-        return LogStore(self.db)
+        iam = self.settings.iam
+        return LogStore(self.db, region=iam.region, account_id=iam.account_id)
+
+    @cached_property
+    def cloudwatch_logs(self) -> CloudWatchLogs:
+        """CloudWatch Logs for this principal: reads and administration, each call authorized (logs:*)."""
+        from lakeport.observe.log_access import CloudWatchLogs
+
+        return CloudWatchLogs(self.logs, self.iam, self.principal)
 
     @cached_property
     def catalog(self) -> Catalog:
@@ -327,6 +339,28 @@ class Lake:
             invoke=lambda name, payload: self.functions.invoke(name, payload),
             base_dir=self.root,
             public_url=f"http://{server.host}:{server.port}",
+        )
+
+    @cached_property
+    def metrics(self) -> Metrics:
+        from lakeport.observe import Metrics
+
+        iam = self.settings.iam
+        return Metrics(self.db, self.iam, self.principal, region=iam.region, account_id=iam.account_id)
+
+    @cached_property
+    def alarms(self) -> Alarms:
+        from lakeport.observe import Alarms
+
+        iam = self.settings.iam
+        return Alarms(
+            self.db,
+            self.iam,
+            self.principal,
+            self.metrics,
+            lambda topic, message, subject: self.notify.publish(topic, message, subject=subject),
+            region=iam.region,
+            account_id=iam.account_id,
         )
 
     def query(self, sql: str, *, database: str = "default") -> QueryExecution:

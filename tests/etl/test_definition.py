@@ -610,3 +610,9 @@ def test_python_round_trip(tmp_path: Path) -> None:
     assert definition.kind == "python"
     again = JobDefinition.from_dict(json.loads(json.dumps(definition.to_dict())))
     assert again == definition
+
+
+@pytest.mark.parametrize("field", ["max_retries", "timeout_minutes", "max_concurrent_runs"])
+def test_a_wrongly_typed_number_is_refused_naming_the_field(field: str) -> None:
+    with pytest.raises(InvalidInput, match=field):
+        JobDefinition.from_dict({"name": "j", "nodes": [], field: "abc"})

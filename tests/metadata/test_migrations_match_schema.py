@@ -25,6 +25,7 @@ import lakeport.functions.schema
 import lakeport.iam.schema
 import lakeport.notify.schema
 import lakeport.observe.bus
+import lakeport.observe.metrics_schema
 import lakeport.observe.schema
 import lakeport.query.schema
 import lakeport.states.schema
@@ -41,6 +42,7 @@ REGISTERING_MODULES = (
     lakeport.iam.schema,
     lakeport.notify.schema,
     lakeport.observe.bus,
+    lakeport.observe.metrics_schema,
     lakeport.observe.schema,
     lakeport.query.schema,
     lakeport.states.schema,
@@ -104,6 +106,9 @@ def test_every_registering_module_is_imported() -> None:
         "notify_messages",
         "notify_deliveries",
         "notify_dead_letters",
+        "metric_data",
+        "metric_alarms",
+        "metric_alarm_history",
     }
     assert expected <= set(metadata_obj.tables)
 

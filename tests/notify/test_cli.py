@@ -36,7 +36,7 @@ def test_cli_round_trip(lake: Lake, receiver: Receiver, tmp_path: Path, capsys: 
 
     policy = tmp_path / "policy.json"
     policy.write_text(json.dumps({"state": ["FAILED"]}))
-    out_file = tmp_path / "failed.jsonl"
+    out_file = lake.root / "failed.jsonl"
     filed = _json(
         capsys, root, "subscribe", "pipeline-events", "--protocol", "file", "--endpoint", str(out_file),
         "--filter-policy", f"file://{policy}",
@@ -90,7 +90,7 @@ def test_cli_round_trip(lake: Lake, receiver: Receiver, tmp_path: Path, capsys: 
 
 def test_publish_from_a_separate_process(lake: Lake, tmp_path: Path) -> None:
     lake.notify.create_topic("t")
-    out = tmp_path / "t.jsonl"
+    out = lake.root / "t.jsonl"
     lake.notify.subscribe("t", "file", str(out))
     proc = run_cli("sns", "publish", "t", "--message", "from the shell", "--output", "json", lake=lake.root)
     message_id = json.loads(proc.stdout)["MessageId"]

@@ -13,6 +13,7 @@ from lakeport.errors import AccessDenied, InvalidInput, NotFound
 from lakeport.iam import Principal
 from lakeport.notify import verify
 from lakeport.notify.delivery import RetryPolicy
+from lakeport.notify.messages import InvalidParameter
 
 ACCOUNT = "arn:aws:sns:us-east-1:000000000000"
 
@@ -92,8 +93,8 @@ def test_subscriptions_and_their_attributes(lake: Lake, tmp_path: Path) -> None:
 
 def test_file_subscription_writes_json_lines(lake: Lake, tmp_path: Path) -> None:
     lake.notify.create_topic("t")
-    out = tmp_path / "events" / "all.jsonl"
-    raw = tmp_path / "events" / "raw.jsonl"
+    out = lake.root / "events" / "all.jsonl"
+    raw = lake.root / "events" / "raw.jsonl"
     lake.notify.subscribe("t", "file", str(out))
     lake.notify.subscribe("t", "file", f"file://{raw}", {"RawMessageDelivery": True})
     first = lake.notify.publish("t", "one", subject="First", wait=True)
@@ -161,11 +162,11 @@ def test_message_structure_json_picks_each_protocols_message(lake: Lake, tmp_pat
     calls: list[Any] = []
     lake.notify.invoke = lambda name, payload: calls.append(payload)
     lake.notify.create_topic("t")
-    lake.notify.subscribe("t", "file", str(tmp_path / "f.jsonl"))
+    lake.notify.subscribe("t", "file", str(lake.root / "f.jsonl"))
     lake.notify.subscribe("t", "function", "fn")
     structure = {"default": "plain", "lambda": json.dumps({"for": "functions"})}
     lake.notify.publish("t", json.dumps(structure), message_structure="json", wait=True)
-    assert json.loads((tmp_path / "f.jsonl").read_text())["Message"] == "plain"
+    assert json.loads((lake.root / "f.jsonl").read_text())["Message"] == "plain"
     assert json.loads(calls[0]["Records"][0]["Sns"]["Message"]) == {"for": "functions"}
     with pytest.raises(InvalidInput, match="'default'"):
         lake.notify.publish("t", json.dumps({"email": "x"}), message_structure="json")
@@ -190,7 +191,7 @@ def test_message_validation(lake: Lake) -> None:
 
 def test_body_filter_policy(lake: Lake, tmp_path: Path) -> None:
     lake.notify.create_topic("t")
-    out = tmp_path / "failed.jsonl"
+    out = lake.root / "failed.jsonl"
     policy = {"detail": {"status": ["FAILED", "TIMED_OUT"]}}
     lake.notify.subscribe("t", "file", str(out), {"FilterPolicy": policy, "FilterPolicyScope": "MessageBody"})
     lake.notify.publish("t", json.dumps({"detail": {"status": "SUCCEEDED"}}), wait=True)
@@ -259,7 +260,7 @@ def test_retry_policy_delays() -> None:
 
 def test_an_identity_policy_written_for_aws_allows_publishing(lake: Lake, tmp_path: Path) -> None:
     lake.notify.create_topic("t")
-    out = tmp_path / "t.jsonl"
+    out = lake.root / "t.jsonl"
     lake.notify.subscribe("t", "file", str(out))
     lake.iam.create_user("publisher")
     policy = {
@@ -273,3 +274,13 @@ def test_an_identity_policy_written_for_aws_allows_publishing(lake: Lake, tmp_pa
     assert lake.notify.outbox()[0].principal.endswith(":user/publisher")
     with pytest.raises(AccessDenied, match="sns:CreateTopic"):
         publisher.create_topic("u")
+
+
+@pytest.mark.parametrize(
+    "endpoint", ["/etc/lakeport-test.jsonl", "../outside.jsonl", ".lakeport/credentials", "lakeport.db"]
+)
+def test_file_subscriptions_stay_inside_the_lake_folder_and_off_lakeports_own_files(lake: Lake, endpoint: str) -> None:
+    lake.notify.create_topic("t")
+    with pytest.raises(InvalidParameter):
+        lake.notify.subscribe("t", "file", endpoint)
+    assert lake.notify.list_subscriptions() == []

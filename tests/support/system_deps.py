@@ -11,6 +11,8 @@ Components:
   root on a Debian-like system.
 * The ``postgres`` system user, when running as root: ``initdb`` refuses to run as root, so the test
   server runs as that user.
+* Chromium (Debian's ``chromium`` package), which the console's browser tests drive with Playwright (never a
+  downloaded browser). Installed with apt-get when missing.
 
 This file is also imported by ``tests/support/postgres.py``, so it uses nothing but the standard library.
 """
@@ -183,8 +185,44 @@ def ensure_server_user() -> str:
     return "created"
 
 
+CHROMIUM_NAMES = ("chromium", "chromium-browser")
+
+
+def find_chromium() -> str | None:
+    for name in CHROMIUM_NAMES:
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def ensure_chromium() -> tuple[str, str]:
+    """Chromium's path and ``"found"`` or ``"installed"``; installs Debian's package when missing."""
+    found = find_chromium()
+    if found is not None:
+        return found, "found"
+    with _install_lock():
+        found = find_chromium()
+        if found is not None:
+            return found, "found"
+        if os.geteuid() != 0 or shutil.which("apt-get") is None:
+            raise SystemDepsError(
+                "chromium not found (the console's browser tests need it); install it, "
+                "e.g. `sudo apt-get install -y chromium`, or set LAKEPORT_CHROMIUM to a Chromium binary"
+            )
+        _apt("update")
+        result = _apt("install", "-y", "chromium")
+        found = find_chromium()
+        if result.returncode != 0 or found is None:
+            raise SystemDepsError(f"`apt-get install chromium` failed ({result.returncode}):\n{_tail(result.stderr)}")
+        return found, "installed"
+
+
 def main() -> int:
     try:
+        if not os.environ.get("LAKEPORT_CHROMIUM"):
+            chromium, how = ensure_chromium()
+            print(f"system deps: Chromium ({chromium}): {how}")
         bindir, status = ensure_postgres()
         print(f"system deps: PostgreSQL server {pg_version(bindir)} ({bindir}): {status}")
         if os.geteuid() == 0:

@@ -80,6 +80,9 @@ GROUPS: dict[str, tuple[str, str, str | None]] = {
     "scheduler": ("scheduler_cmd", "app", None),
     "functions": ("functions_cmd", "app", "functions"),
     "sns": ("sns_cmd", "app", "sns"),
+    "metrics": ("metrics_cmd", "app", "metrics"),
+    "alarms": ("alarms_cmd", "app", "alarms"),
+    "logs": ("logs_cmd", "app", "logs"),
     "serve": ("serve_cmd", "app", None),
 }
 _mounted: set[str] = set()

@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
-from lakeport.cli.context import state
-from lakeport.cli.output import stdout
+from lakeport.cli.context import OutputOption, output_of, state
+from lakeport.cli.output import emit, stdout
 
 app = typer.Typer()
 
@@ -20,6 +20,7 @@ def serve(
     no_scheduler: Annotated[
         bool, typer.Option("--no-scheduler", help="serve only: run no triggers, resumes or alarm evaluations")
     ] = False,
+    output: OutputOption = None,
 ) -> None:
     """Serve the lake over HTTP: the API under /api/v1 (OpenAPI at /api/v1/openapi.json), Prometheus metrics at
     /metrics; and run the triggers' scheduler beside it (rules, schedules, resuming interrupted executions).
@@ -28,5 +29,11 @@ def serve(
 
     lake = state(ctx).open_lake()
     server = Server(lake, host=host, port=port, scheduler=not no_scheduler)
-    stdout.print(f"lakeport serving {lake.root} at {server.url} (API: {server.url}/api/v1, Ctrl-C stops)", markup=False)
+    emit(
+        output_of(ctx, output),
+        {"url": server.url, "api": f"{server.url}/api/v1", "lake": str(lake.root), "scheduler": not no_scheduler},
+        lambda: stdout.print(
+            f"lakeport serving {lake.root} at {server.url} (API: {server.url}/api/v1, Ctrl-C stops)", markup=False
+        ),
+    )
     server.run()

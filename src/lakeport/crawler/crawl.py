@@ -7,7 +7,7 @@ is a single transaction: a crawl that fails, is stopped or is killed leaves the 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -105,7 +105,7 @@ class Crawl:
         read_entries = self._sample(to_read)
         after.update(read_entries)
         plans = self._group(after)
-        warnings = self._warnings(after)
+        warnings = self._warnings(after) + _single_file_tables(plans)
         self.check_stop(force=True)
         summary = {
             "files_listed": found.listed,
@@ -449,3 +449,20 @@ def finish_unsuccessfully(conn: Connection, crawler: str, run_id: str, status: s
         .where(crawlers.c.name == crawler, crawlers.c.current_run_id == run_id)
         .values(state=READY, current_run_id=None)
     )
+
+
+def _single_file_tables(plans: Sequence[TablePlan]) -> list[dict[str, str]]:
+    """A warning for each table whose location is one file (Glue makes one when a folder's files differ).
+
+    Athena reads a table's location as a folder: a query on such a table reads no rows, and so does lakeport's."""
+    return [
+        {
+            "file": plan.location,
+            "reason": (
+                f"table {plan.name} is this one file, because the files beside it have other columns; Athena reads "
+                "a table's location as a folder, so queries on it return no rows: give each dataset a folder of its own"
+            ),
+        }
+        for plan in plans
+        if plan.table_type != ICEBERG and plan.location and not plan.location.endswith("/")
+    ]

@@ -42,6 +42,7 @@ from lakeport.iam.arns import glue_arn
 from lakeport.iam.trust import GLUE_SERVICE
 from lakeport.metadata.times import now, utc
 from lakeport.observe.bus import emit_crawler_state
+from lakeport.observe.metrics_emit import emit_crawl
 from lakeport.processes import HOST, start_worker
 
 if TYPE_CHECKING:
@@ -270,9 +271,10 @@ class Crawlers:
         """Carry out a started run to its end, whatever happens (used here and by the worker process)."""
         crawl: Crawl | None = None
         outcome: tuple[str, str | None] = ("Failed", "interrupted")  # for the "Glue Crawler State Change" event
+        counters: dict[str, Any] = {}  # for the Glue crawler metrics
         try:
             crawl = Crawl(self._as_role(definition, run_id), definition, run_id, progress)
-            crawl.execute()
+            counters = crawl.execute()
             outcome = ("Succeeded", None)
         except CrawlCancelled:
             self.db.run_write(lambda conn: finish_unsuccessfully(conn, definition.name, run_id, CANCELLED, "stopped"))
@@ -299,6 +301,7 @@ class Crawlers:
                 region=self.region,
                 account_id=self.account_id,
             )
+            emit_crawl(self.db, crawler=definition.name, state=outcome[0], counters=counters)  # never raises
 
     def _as_role(self, definition: CrawlerDefinition, run_id: str) -> Crawlers:
         """The services a crawl reads and writes with: as the crawler's role, assumed by Glue for this run, when

@@ -211,9 +211,9 @@ class JobDefinition:
             parameters={str(k): (None if v is None else str(v)) for k, v in parameters.items()},
             bookmarks=bool(data.get("bookmarks", False)),
             bad_records=str(data.get("bad_records") or "fail"),
-            max_retries=int(data.get("max_retries", 0)),
-            timeout_minutes=int(data.get("timeout_minutes", 2880)),
-            max_concurrent_runs=int(data.get("max_concurrent_runs", 1)),
+            max_retries=_integer(data, "max_retries", 0, job),
+            timeout_minutes=_integer(data, "timeout_minutes", 2880, job),
+            max_concurrent_runs=_integer(data, "max_concurrent_runs", 1, job),
             memory_limit=str(data.get("memory_limit") or ""),
             role=str(data.get("role") or ""),
         )
@@ -265,3 +265,13 @@ def _load(path: Path, text: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"{path} line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg})") from None
+
+
+def _integer(data: Mapping[str, Any], field: str, default: int, job: str) -> int:
+    value = data.get(field, default)
+    if isinstance(value, bool):
+        raise InvalidInput(f"job {job}: {field!r} is a whole number, not {value!r}")
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"job {job}: {field!r} is a whole number, not {value!r}") from None

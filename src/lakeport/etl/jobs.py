@@ -29,6 +29,7 @@ from lakeport.iam.arns import glue_arn
 from lakeport.iam.trust import GLUE_SERVICE
 from lakeport.metadata.times import iso, now, utc
 from lakeport.observe.bus import emit_job_state
+from lakeport.observe.metrics_emit import emit_job_run
 from lakeport.processes import HOST, process_alive, start_worker
 
 if TYPE_CHECKING:
@@ -590,6 +591,7 @@ class Jobs:
                 region=self.region,
                 account_id=self.account_id,
             )
+            emit_job_run(self.db, job=job, run_id=run_id, state=state, metrics=metrics)  # Glue metrics; never raises
 
     def _time_out(self, name: str, run_id: str) -> None:
         self.db.run_write(

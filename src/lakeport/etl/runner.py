@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lakeport.catalog.names import split_table_name
+from lakeport.engines.duckdb_sandbox import NO_EXTENSIONS, lock_down
 from lakeport.errors import InvalidInput
 from lakeport.etl.bad_records import (
     Reject,
@@ -130,6 +131,12 @@ class _Written:
         return pa.schema([pa.field(name, to_arrow(kind)) for name, kind in self.columns])
 
 
+def duckdb_error() -> type[Exception]:
+    import duckdb
+
+    return duckdb.Error
+
+
 def _scans(tree: Any) -> Iterator[dict[str, Any]]:
     """The table-scan operators of a DuckDB JSON profile."""
     stack = list(tree.get("operator", [])) if isinstance(tree, dict) else []
@@ -224,7 +231,11 @@ class JobRunner:
         import duckdb
 
         self.bookmark_option = "disable"
-        self.con = duckdb.connect()
+        spill = self.env.work_dir / "duckdb"
+        spill.mkdir(parents=True, exist_ok=True)
+        self.con = duckdb.connect(config={"temp_directory": str(spill), **NO_EXTENSIONS})
+        self.con.execute("LOAD icu")
+        lock_down(self.con, self._readable())
         self.compiler = Compiler(self.definition.name, self.con, track_rejects=False, lazy=True)
         try:
             if self.definition.kind != "dag":
@@ -265,15 +276,26 @@ class JobRunner:
                 self.log(f"bookmark: {kept} objects of committed runs kept, {dropped} of uncommitted runs forgotten")
         spill = self.env.work_dir / "duckdb"
         spill.mkdir(parents=True, exist_ok=True)
-        config: dict[str, Any] = {"temp_directory": str(spill), "preserve_insertion_order": False}
+        config: dict[str, Any] = {"temp_directory": str(spill), "preserve_insertion_order": False, **NO_EXTENSIONS}
         if self.definition.memory_limit:
             config["memory_limit"] = self.definition.memory_limit
         if self.env.threads:
             config["threads"] = self.env.threads
         self.con = duckdb.connect(config=config)
+        self.con.execute("LOAD icu")  # bundled; loaded up front since nothing is auto-loaded in the sandbox
+        # every statement profiled in memory (no output): a sink's COPY reports the rows each source's scan read
+        self.con.execute("SET enable_profiling = 'no_output'")
+        self.con.execute("SET profiling_coverage = 'ALL'")
+        lock_down(self.con, self._readable())
         # Sources are views: each sink's COPY streams them through the whole plan in one pass. Their row counts
         # come from DuckDB's profile of that plan, their bad records from the CSV rejects tables.
         self.compiler = Compiler(self.definition.name, self.con, track_rejects=True, lazy=True)
+
+    def _readable(self) -> list[Path]:
+        """The folders a job's SQL may open: the lake's objects (staging, the warehouse) and the run's scratch
+        folder (spills, objects downloaded from S3) — never the metadata database or the credentials."""
+        self.env.work_dir.mkdir(parents=True, exist_ok=True)
+        return [self.env.work_dir] if self.env.objects_root is None else [self.env.objects_root, self.env.work_dir]
 
     def _committed_run_ids(self) -> set[str]:
         """Run ids recorded in the snapshots of the tables this job writes."""
@@ -357,18 +379,13 @@ class JobRunner:
             }
 
     def _profiled(self, statement: str, name: str) -> None:
-        """Run ``statement`` with DuckDB's profiler on, and note how many rows each source's scan produced."""
+        """Run ``statement`` (profiled, as every statement of the locked-down connection is) and note how many
+        rows each source's scan produced."""
         assert self.con is not None
-        profile = self.env.work_dir / f"profile-{name}.json"
-        self.con.execute("PRAGMA enable_profiling = 'json'")
-        self.con.execute(f"PRAGMA profiling_output = {literal(str(profile))}")
+        self.con.execute(statement)
         try:
-            self.con.execute(statement)
-        finally:
-            self.con.execute("PRAGMA disable_profiling")
-        try:
-            tree = json.loads(profile.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            tree = json.loads(self.con.get_profiling_information(format="json"))
+        except (duckdb_error(), ValueError):
             return
         first_files = {files.files[0]: sid for sid, files in self._sources.items() if files.files}
         for scan in _scans(tree):

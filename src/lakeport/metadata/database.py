@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, inspect, select, text
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import IntegrityError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import NoSuchModuleError, OperationalError
 
 from lakeport.errors import ConfigError, LakeportError, ServiceUnavailable, missing_dependency
 from lakeport.metadata.schema import lake_info
@@ -188,12 +188,16 @@ class MetadataDB:
                 return None
             return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
-    def ensure_schema(self) -> None:
-        """Apply pending migrations (a no-op, one query, when the database is current)."""
-        if self.current_revision() != HEAD_REVISION:
-            self.upgrade()
+    def ensure_schema(self, *, load_tables: Callable[[], None] | None = None) -> None:
+        """Apply pending migrations (a no-op, one query, when the database is current).
 
-    def upgrade(self) -> None:
+        ``load_tables`` imports every module that declares tables on ``metadata_obj``: with it, an *empty*
+        database gets the newest schema in one ``create_all`` and is stamped at the head revision, instead of
+        running every migration in turn (the same schema: ``tests/metadata/test_migrations_match_schema.py``)."""
+        if self.current_revision() != HEAD_REVISION:
+            self.upgrade(load_tables=load_tables)
+
+    def upgrade(self, *, load_tables: Callable[[], None] | None = None) -> None:
         """Migrate to the newest schema; concurrent callers wait for one another."""
         from alembic import command
         from alembic.config import Config
@@ -201,12 +205,34 @@ class MetadataDB:
         with self._migration_lock():
             if self.current_revision() == HEAD_REVISION:
                 return
+            if load_tables is not None and self._empty():
+                self._create_newest(load_tables)
+                return
             cfg = Config()
             cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
             with self.engine.connect().execution_options(**{_WRITE: True}) as conn:
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "head")
                 conn.commit()
+
+    def _empty(self) -> bool:
+        with self.read() as conn:
+            return not inspect(conn).get_table_names()
+
+    def _create_newest(self, load_tables: Callable[[], None]) -> None:
+        from lakeport.metadata.schema import metadata_obj
+
+        load_tables()
+        with self.engine.connect().execution_options(**{_WRITE: True}) as conn:
+            metadata_obj.create_all(conn, checkfirst=False)  # the database is empty
+            conn.execute(
+                text(
+                    "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, "
+                    "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))"
+                )
+            )
+            conn.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": HEAD_REVISION})
+            conn.commit()
 
     def schema_lock(self) -> contextlib.AbstractContextManager[None]:
         """Hold the lock schema changes take (migrations; libraries that create their own tables on first use)."""
@@ -245,24 +271,25 @@ class MetadataDB:
             return conn.execute(select(lake_info.c.value).where(lake_info.c.name == name)).scalar()
 
     def set_info_default(self, name: str, value: str) -> str:
-        """Store ``value`` under ``name`` unless a value is already there; return the stored value."""
+        """Store ``value`` under ``name`` unless a value is already there; return the stored value.
+
+        ``INSERT … ON CONFLICT DO NOTHING`` then a read: two processes racing to set the same fact (opening a new
+        lake at once) both get the first one's value, and neither sees an error."""
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            statement: Any = pg_insert(lake_info).on_conflict_do_nothing(index_elements=["name"])
+        else:
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            statement = sqlite_insert(lake_info).on_conflict_do_nothing(index_elements=["name"])
 
         def work(conn: Connection) -> str:
-            existing = conn.execute(select(lake_info.c.value).where(lake_info.c.name == name)).scalar()
-            if existing is not None:
-                return str(existing)
-            conn.execute(lake_info.insert().values(name=name, value=value))
-            return value
+            conn.execute(statement.values(name=name, value=value))
+            stored = conn.execute(select(lake_info.c.value).where(lake_info.c.name == name)).scalar()
+            return str(stored)
 
-        try:
-            return self.run_write(work)
-        except IntegrityError:
-            # Another process inserted between our SELECT and our INSERT (possible on PostgreSQL, whose writers
-            # do not queue as SQLite's BEGIN IMMEDIATE ones do): it was first, so its value wins.
-            stored = self.get_info(name)
-            if stored is None:
-                raise
-            return stored
+        return self.run_write(work)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -26,6 +26,7 @@ from lakeport.notify import delivery, messages
 from lakeport.notify.model import DELIVERED, FAILED, FILTERED, Subscription
 from lakeport.notify.schema import notify_dead_letters, notify_deliveries
 from lakeport.observe import LogStore
+from lakeport.observe.metrics_emit import emit_delivery
 from lakeport.settings import NotifySettings
 
 __all__ = ["DeliveryContext", "Job", "confirmation_job", "dispatch", "drain", "notification_job", "record_filtered"]
@@ -252,11 +253,13 @@ def deliver(job: Job, context: DeliveryContext) -> None:
             status_code=outcome.status_code,
         )
         if outcome.ok:
+            emit_delivery(context.db, topic=job.topic, delivered=True)  # AWS/SNS metrics; never raises
             return
         if not outcome.retry or attempt > len(delays):
             break
         context.sleep(delays[attempt - 1])
     _dead_letter(context.db, job, attempt, outcome.error or "failed")
+    emit_delivery(context.db, topic=job.topic, delivered=False)  # AWS/SNS metrics; never raises
     context.logs.put(
         group,
         stream,

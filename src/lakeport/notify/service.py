@@ -393,9 +393,19 @@ class Notifications:
             if not _EMAIL.match(endpoint):
                 raise InvalidParameter(f"{where}: endpoint {endpoint!r} is not an email address")
         elif protocol == "file":
+            base = (self.base_dir or Path.cwd()).resolve()
             path = Path(endpoint.removeprefix("file://")).expanduser()
-            if not path.is_absolute():
-                path = (self.base_dir or Path.cwd()) / path
+            path = (path if path.is_absolute() else base / path).resolve()
+            # Inside the lake folder only, and never over lakeport's own files: a subscriber must not be able
+            # to write over the metadata DB, the settings or the credentials.
+            if not path.is_relative_to(base) or path == base:
+                raise InvalidParameter(
+                    f"{where}: the file {path} is outside the lake folder {base}",
+                    hint="give a path inside the lake folder, e.g. events/pipeline.jsonl",
+                )
+            relative = path.relative_to(base)
+            if relative.parts[0] == ".lakeport" or relative.parts[0].startswith(("lakeport.db", "lakeport.toml")):
+                raise InvalidParameter(f"{where}: {relative} is one of lakeport's own files", hint="pick another path")
             return str(path)
         elif protocol == "function":
             name = endpoint.split(":function:", 1)[1] if ":function:" in endpoint else endpoint

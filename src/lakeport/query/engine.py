@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lakeport.engines.duckdb_sandbox import NO_EXTENSIONS, lock_down
 from lakeport.query.render import athena_type, renderer
 from lakeport.query.watch import current as current_watch
 
@@ -53,12 +54,7 @@ def connect(
     else:
         temp_directory.mkdir(parents=True, exist_ok=True)
         cleanup = False
-    config: dict[str, Any] = {
-        "temp_directory": str(temp_directory),
-        "autoinstall_known_extensions": False,
-        "autoload_known_extensions": False,
-        "allow_community_extensions": False,
-    }
+    config: dict[str, Any] = {"temp_directory": str(temp_directory), **NO_EXTENSIONS}
     if memory_limit:
         config["memory_limit"] = memory_limit
     if threads:
@@ -66,10 +62,6 @@ def connect(
     con = duckdb.connect(config=config)
     con.execute("LOAD icu")
     con.execute("SET TimeZone = 'UTC'")
-    folders = [str(p.resolve()) + "/" for p in readable]
-    if folders:
-        con.execute("SET allowed_directories = ?", [folders])
-    con.execute("SET enable_external_access = false")
     # profiling of every statement, the bytes read only, returned by get_profiling_information (no output)
     con.execute("SET enable_profiling = 'no_output'")
     con.execute("SET profiling_coverage = 'ALL'")
@@ -77,7 +69,7 @@ def connect(
     con.execute("SET enable_progress_bar = true")  # query_progress() answers only with it on
     con.execute("SET enable_progress_bar_print = false")
     con.execute("SET parquet_metadata_cache = true")  # data files never change in place: keep their footers
-    con.execute("SET lock_configuration = true")
+    lock_down(con, readable)
     if cleanup:
         weakref.finalize(con, shutil.rmtree, str(temp_directory), True)
     return con

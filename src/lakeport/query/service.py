@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from lakeport.errors import AccessDenied, InvalidInput, LakeportError, NotFound
 from lakeport.metadata.times import now
 from lakeport.observe.bus import emit_query_state
+from lakeport.observe.metrics_emit import emit_query
 from lakeport.query import watch
 from lakeport.query.engine import ResultSet, Spares
 from lakeport.query.limits import Limits, Runner, runner_for
@@ -351,6 +352,13 @@ class Queries:
                 statement_type=finished.statement_type,
                 region=self.region,
                 account_id=self.account_id,
+            )
+            emit_query(  # AWS/Athena metrics; never raises
+                self.db,
+                workgroup=finished.workgroup,
+                state=state,
+                statement_type=finished.statement_type,
+                statistics=values.get("statistics"),
             )
 
     def _execute(self, execution_id: str, queued_at: float, cutoff: int | None = None) -> None:

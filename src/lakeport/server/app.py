@@ -12,10 +12,27 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
+from starlette.staticfiles import StaticFiles
 
 from lakeport import __version__
 from lakeport.errors import LakeportError
-from lakeport.server.api import catalog, queries, states
+from lakeport.server import web
+from lakeport.server.api import (
+    alarms,
+    catalog,
+    crawlers,
+    events,
+    functions,
+    iam,
+    jobs,
+    logs,
+    notify,
+    queries,
+    states,
+    storage,
+    triggers,
+)
+from lakeport.server.api import metrics as metrics_api
 from lakeport.server.api.auth import SESSION_COOKIE, SESSION_SECONDS, Authenticator
 from lakeport.server.api.deps import CallerLake, action
 
@@ -40,8 +57,11 @@ def create_app(lake: Lake, *, background: dict[str, Any] | None = None) -> FastA
     app.state.auth = Authenticator(lake.iam)
     app.state.views = {}
     status = background if background is not None else {}
-    for module in (catalog, queries, states):
+    services = (storage, catalog, crawlers, jobs, queries, states, triggers, notify, functions, iam)
+    for module in (*services, logs, metrics_api, alarms, events):
         app.include_router(module.router)
+    app.include_router(web.router)  # the web console: page shells over this API's JSON
+    app.mount("/static", StaticFiles(directory=web.STATIC), name="static")
 
     @app.exception_handler(LakeportError)
     async def lakeport_error(request: Request, exc: LakeportError) -> JSONResponse:

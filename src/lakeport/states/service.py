@@ -29,6 +29,7 @@ from lakeport.metadata import MetadataDB
 from lakeport.metadata.times import now, utc
 from lakeport.observe import LogStore
 from lakeport.observe.bus import emit_execution_status
+from lakeport.observe.metrics_emit import emit_execution
 from lakeport.processes import start_worker
 from lakeport.states import definition as asl
 from lakeport.states import integrations
@@ -677,6 +678,7 @@ class StateMachines:
             emit_execution_status(
                 self.db, self._execution(arn).to_aws(), region=self.region, account_id=self.account_id
             )
+            emit_execution(self.db, self._execution(arn).to_aws())  # AWS/States metrics; never raises
         except Exception:  # the bus is a convenience: it never fails an execution
             return
 

@@ -130,10 +130,15 @@ class Scheduler:
         scan_interval: float = 10.0,
         recover: Callable[[], list[str]] | None = None,
         recover_interval: float = 5.0,
+        evaluate: Callable[[], object] | None = None,
+        evaluate_interval: float = 10.0,
     ) -> None:
         self.recover = recover  # resumes state-machine executions whose runner died
         self.recover_interval = recover_interval
         self._last_recover = 0.0
+        self.evaluate = evaluate  # one pass over the metric alarms (CloudWatch's evaluation)
+        self.evaluate_interval = evaluate_interval
+        self._last_evaluate = 0.0
         self.triggers = triggers
         self.db = triggers.db
         self.events = events
@@ -188,6 +193,13 @@ class Scheduler:
                 report.resumed = len(self.recover())
             except LakeportError as exc:
                 report.errors.append(f"resuming executions: {exc.one_line()}")
+        if self.evaluate is not None and time.monotonic() - self._last_evaluate >= self.evaluate_interval:
+            self._last_evaluate = time.monotonic()
+            try:
+                self.evaluate()
+            except Exception as exc:  # alarms never stop the dispatcher
+                text = exc.one_line() if isinstance(exc, LakeportError) else f"{type(exc).__name__}: {exc}"
+                report.errors.append(f"evaluating alarms: {text}")
         for rule in self.triggers.enabled():
             try:
                 if rule.source == OBJECT:
@@ -584,6 +596,8 @@ class SchedulerHost(Protocol):
     def watcher(self) -> Any: ...
     @property
     def states(self) -> Any: ...
+    @property
+    def alarms(self) -> Any: ...
 
 
 def scheduler_for(lake: SchedulerHost, *, scan: bool = True) -> Scheduler:
@@ -602,4 +616,5 @@ def scheduler_for(lake: SchedulerHost, *, scan: bool = True) -> Scheduler:
         scan=scan_store if scan else None,
         scan_interval=float(lake.settings.events.scan_interval_seconds),
         recover=lambda: lake.states.recover(),
+        evaluate=lambda: lake.alarms.evaluate_alarms(),
     )

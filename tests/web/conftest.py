@@ -1,0 +1,208 @@
+"""The console's browser tests: a real ``lakeport serve`` on a free loopback port over a real lake, driven by
+Debian's Chromium through Playwright (one server and one browser per module).
+
+The lake holds a tiny Spotify sample (scale 0.005) in staging, the reference job, crawler and alarms, the topic the
+pipeline publishes to, a small weekly chart (``landing.charts``, 20 rows, catalogued by a crawl), the reference state
+machine and a copy of it that waits 1 s instead of 30 s per crawler poll, an administrator ``ada`` and a restricted
+user ``rex`` (reads only: no ``athena:StartQueryExecution``). Every page a test opens collects the browser's console
+errors; a test fails on any it did not expect.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, expect, sync_playwright
+
+from lakeport import Lake
+from lakeport.crawler.definition import CrawlerDefinition
+from lakeport.datasets.spotify.generator import SpotifyGenerator
+from lakeport.datasets.spotify.publish import generate_into_lake
+from lakeport.etl import JobDefinition
+from tests.web.browser import chromium_path
+
+REPO = Path(__file__).resolve().parents[2]
+PIPELINE = REPO / "examples" / "spotify" / "pipeline.asl.json"
+JOB_FILE = REPO / "examples" / "spotify" / "job.yaml"
+ALARMS = REPO / "examples" / "spotify" / "alarms.json"
+IMAGES = REPO / "docs" / "images"
+FAST_PIPELINE = "spotify-pipeline-fast"
+VIEWPORT = {"width": 1280, "height": 800}
+expect.set_options(timeout=15_000)  # a busy two-core machine: queries and pages take their time
+
+READ_ONLY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": ["glue:Get*", "glue:Search*", "athena:Get*", "athena:List*", "states:List*", "states:Describe*"],
+            "Resource": "*",
+        }
+    ],
+}
+EVERYTHING = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+
+
+@dataclass(frozen=True)
+class Key:
+    id: str
+    secret: str
+
+
+@dataclass
+class Served:
+    root: Path
+    url: str
+    admin: Key
+    restricted: Key
+    process: subprocess.Popen[bytes] = field(repr=False)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _user(lake: Lake, name: str, policy: dict[str, Any]) -> Key:
+    lake.iam.create_user(name)
+    lake.iam.put_user_policy(name, "console", policy)
+    made = lake.iam.create_access_key(name)
+    return Key(made.key.id, made.secret)
+
+
+def prepare(root: Path) -> tuple[Key, Key]:
+    """The lake every browser test of a module uses: see the module docstring."""
+    with Lake.init(root) as lake:
+        generate_into_lake(lake.storage, SpotifyGenerator(scale=0.005, seed=0), "staging/spotify/")
+        lake.jobs.create_job(JobDefinition.from_file(JOB_FILE))
+        lake.crawlers.create_crawler(
+            CrawlerDefinition(name="spotify-staging", targets=("s3://lakeport/staging/spotify/",), database="staging")
+        )
+        chart = "rank,artist,streams\n" + "".join(f"{i},Artist {i:02d},{1000 - 37 * i}\n" for i in range(1, 21))
+        lake.storage.put_object("lakeport", "landing/charts/week-01.csv", io.BytesIO(chart.encode()))
+        lake.crawlers.create_crawler(
+            CrawlerDefinition(name="charts", targets=("s3://lakeport/landing/charts/",), database="landing")
+        )
+        lake.crawlers.start_crawler("charts", wait=True)
+        definition = json.loads(PIPELINE.read_text())
+        lake.states.create_state_machine("spotify-pipeline", json.dumps(definition))
+        definition["States"]["WaitForCrawler"]["Seconds"] = 1
+        lake.states.create_state_machine(FAST_PIPELINE, json.dumps(definition))
+        topic = lake.notify.create_topic("spotify-pipeline-events")
+        lake.notify.subscribe(topic.arn, "file", "events/pipeline.jsonl")
+        lake.alarms.put_metric_alarms_from(json.loads(ALARMS.read_text()))
+        return _user(lake, "ada", EVERYTHING), _user(lake, "rex", READ_ONLY)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    root = tmp_path_factory.mktemp("console") / "lake"
+    admin, restricted = prepare(root)
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lakeport.cli.main", "--lake", str(root), "serve", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "LAKEPORT_EVENTS__SCAN_INTERVAL_SECONDS": "1"},
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise AssertionError(f"lakeport serve did not come up: {process.communicate()[1].decode()}")
+        time.sleep(0.1)
+    yield Served(root, url, admin, restricted, process)
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    chromium = playwright.chromium.launch(executable_path=chromium_path(), headless=True, args=["--no-sandbox"])
+    yield chromium
+    chromium.close()
+
+
+class Console:
+    """The browser console's errors (and uncaught page errors) of one page."""
+
+    def __init__(self, page: Page) -> None:
+        self.errors: list[str] = []
+        page.on("console", self._message)
+        page.on("pageerror", lambda exc: self.errors.append(f"uncaught: {exc}"))
+
+    def _message(self, message: ConsoleMessage) -> None:
+        if message.type == "error":
+            where = message.location.get("url", "") if message.location else ""
+            self.errors.append(f"{message.text} ({where})")
+
+    def unexpected(self, *allowed: str) -> list[str]:
+        """The errors that mention none of ``allowed``."""
+        return [e for e in self.errors if not any(a in e for a in allowed)]
+
+
+@dataclass
+class Tab:
+    page: Page
+    console: Console
+    url: str
+
+    def goto(self, path: str) -> None:
+        self.page.goto(self.url + path)
+
+    def login(self, key: Key) -> None:
+        """Start a console session the way the login page does (POST /api/v1/login sets the cookie)."""
+        answer = self.page.request.post(
+            f"{self.url}/api/v1/login", data={"accessKeyId": key.id, "secretAccessKey": key.secret}
+        )
+        assert answer.ok, answer.text()
+
+    def shot(self, name: str) -> None:
+        """Take a screenshot of the viewport (1280×800). It is saved as docs/images/console-<name>.png only with
+        ``LAKEPORT_SCREENSHOTS=1`` (``make screenshots``), so that test runs leave the docs alone; otherwise it
+        is taken and dropped (the page still has to render)."""
+        image = self.page.screenshot()
+        assert image[:8] == b"\x89PNG\r\n\x1a\n"
+        if os.environ.get("LAKEPORT_SCREENSHOTS") == "1":
+            IMAGES.mkdir(parents=True, exist_ok=True)
+            (IMAGES / f"console-{name}.png").write_bytes(image)
+
+
+@pytest.fixture
+def tab(browser: Browser, served: Served) -> Iterator[Tab]:
+    context = browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    opened = Tab(page, Console(page), served.url)
+    yield opened
+    context.close()
