@@ -44,9 +44,11 @@ def test_every_public_operation_has_an_authorization_case(local_lake: Lake, serv
 
 
 @pytest.mark.parametrize("op", OPERATIONS, ids=lambda op: op.id)
-def test_without_permission_the_call_is_denied_and_changes_nothing(
+def test_denied_without_permission_changing_nothing_and_allowed_with_exactly_that_permission(
     local_lake: Lake, tmp_path: Path, op: Operation
 ) -> None:
+    """One world per operation: a user with no policy is denied (naming the action and resource, nothing
+    changes); then a user whose only policy grants that action on that resource may call it."""
     world = build_world(local_lake, tmp_path, op.needs)
     before = state(local_lake)
     nobody = _user(local_lake, "nobody", [])
@@ -58,12 +60,6 @@ def test_without_permission_the_call_is_denied_and_changes_nothing(
     after["users"] = [u for u in after["users"] if u[0] != "nobody"]
     assert after == before
 
-
-@pytest.mark.parametrize("op", OPERATIONS, ids=lambda op: op.id)
-def test_a_least_privilege_policy_for_that_action_and_resource_allows_it(
-    local_lake: Lake, tmp_path: Path, op: Operation
-) -> None:
-    world = build_world(local_lake, tmp_path, op.needs)
     allowed = _user(local_lake, "allowed", op.grants())
     with contextlib.suppress(*op.settles):  # authorized; the state (a finished run) may still say no
         op.call(allowed, world)

@@ -36,8 +36,8 @@ from tests.query.differential.runners import Checker, LakeportLayer, report
 from tests.query.differential.world import World, build_world
 
 BATCHES, PER_BATCH = 20, 100  # 2,000 generated queries through the query layer
-TLP_BATCHES, TLP_PER_BATCH, TLP_SEEDS = 5, 25, 100_000  # 125 TLP cases: 500 queries
-FULL_BATCHES, FULL_PER_BATCH, FULL_SEEDS = 4, 25, 200_000  # 100 queries as full executions
+TLP_BATCHES, TLP_PER_BATCH, TLP_SEEDS = 3, 25, 100_000  # 75 TLP cases: 300 queries
+FULL_BATCHES, FULL_PER_BATCH, FULL_SEEDS = 2, 25, 200_000  # 50 queries as full executions
 
 
 @pytest.fixture(scope="session")
