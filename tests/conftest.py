@@ -97,3 +97,25 @@ def postgres_db_url(postgres_url: str) -> Iterator[str]:
     """A fresh, empty, uniquely named database on the session's PostgreSQL server, dropped after the test."""
     with fresh_database(postgres_url) as url:
         yield url
+
+
+# The longest tests go first: pytest-xdist hands tests out in collection order, so a long test collected last
+# would leave the other worker idle at the end of the run.
+LONG_FIRST = (
+    "tests/warehouse/test_isolation.py",
+    "tests/etl/test_crash_safety.py",
+    "tests/storage/test_streaming.py",
+    "tests/web/test_console.py",
+    "tests/test_demo.py",
+    "tests/datasets/test_generator.py",
+    "tests/etl/test_bookmarks.py",
+    "tests/cli/test_iam_cli.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid.split("::", 1)[0]
+        return LONG_FIRST.index(path) if path in LONG_FIRST else len(LONG_FIRST)
+
+    items.sort(key=rank)  # stable: the order within each file (and of all other files) is kept
