@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,12 +11,7 @@ import httpx
 import pytest
 
 from lakeport import Lake
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.support.serve import serving
 
 
 @pytest.fixture
@@ -30,32 +20,8 @@ def served(tmp_path: Path) -> Iterator[tuple[Path, str]]:
     with Lake.init(root) as lake:
         lake.states.create_state_machine("hello", {"StartAt": "Hi", "States": {"Hi": {"Type": "Pass", "End": True}}})
         lake.triggers.put_rule("landing", object_pattern="prefix=landing/", target_machine="hello")
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "lakeport.cli.main", "--lake", str(root), "serve", "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env={**os.environ, "LAKEPORT_EVENTS__SCAN_INTERVAL_SECONDS": "1"},
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise AssertionError(f"lakeport serve did not come up: {process.communicate()[1].decode()}")
-        time.sleep(0.1)
-    yield root, url
-    process.send_signal(signal.SIGINT)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        raise
+    with serving(root) as (url, _):
+        yield root, url
 
 
 def test_the_api_answers_in_one_error_shape(served: tuple[Path, str]) -> None:

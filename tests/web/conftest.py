@@ -13,17 +13,12 @@ from __future__ import annotations
 import io
 import json
 import os
-import signal
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, expect, sync_playwright
 
@@ -32,6 +27,7 @@ from lakeport.crawler.definition import CrawlerDefinition
 from lakeport.datasets.spotify.generator import SpotifyGenerator
 from lakeport.datasets.spotify.publish import generate_into_lake
 from lakeport.etl import JobDefinition
+from tests.support.serve import serving
 from tests.web.browser import chromium_path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -71,12 +67,6 @@ class Served:
     process: subprocess.Popen[bytes] = field(repr=False)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _user(lake: Lake, name: str, policy: dict[str, Any]) -> Key:
     lake.iam.create_user(name)
     lake.iam.put_user_policy(name, "console", policy)
@@ -112,32 +102,8 @@ def prepare(root: Path) -> tuple[Key, Key]:
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     root = tmp_path_factory.mktemp("console") / "lake"
     admin, restricted = prepare(root)
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "lakeport.cli.main", "--lake", str(root), "serve", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env={**os.environ, "LAKEPORT_EVENTS__SCAN_INTERVAL_SECONDS": "1"},
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise AssertionError(f"lakeport serve did not come up: {process.communicate()[1].decode()}")
-        time.sleep(0.1)
-    yield Served(root, url, admin, restricted, process)
-    process.send_signal(signal.SIGINT)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        raise
+    with serving(root) as (url, process):
+        yield Served(root, url, admin, restricted, process)
 
 
 @pytest.fixture(scope="module")

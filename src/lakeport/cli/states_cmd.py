@@ -319,14 +319,7 @@ def graph_(
     --execution, each state as the execution saw it (succeeded, failed, in progress, not reached)."""
     from lakeport.states import graph
 
-    states = state(ctx).open_lake().states
-    machine = states.describe_state_machine(name)
-    drawn = graph.build(machine.definition)
-    statuses = None
-    if execution is not None:
-        ref = execution if execution.startswith("arn:") or "/" in execution else f"{machine.name}/{execution}"
-        run = states.describe_execution(ref)
-        statuses = graph.statuses_from_history(states.get_execution_history(run.arn), run.status)
+    machine, drawn, statuses = state(ctx).open_lake().states.machine_graph(name, execution=execution)
     fmt = output_of(ctx, output)
     if fmt is OutputFormat.json and out is None:
         data: dict[str, Any] = {"stateMachineArn": machine.arn, "graph": graph.to_dict(drawn)}

@@ -32,7 +32,7 @@ from lakeport.observe.bus import emit_execution_status
 from lakeport.observe.metrics_emit import emit_execution
 from lakeport.processes import start_worker
 from lakeport.states import definition as asl
-from lakeport.states import integrations
+from lakeport.states import graph, integrations
 from lakeport.states.callbacks import callback_key, heartbeat_key, read_token
 from lakeport.states.clock import Clock, SystemClock
 from lakeport.states.executions import (
@@ -236,6 +236,19 @@ class StateMachines:
         name = self.machine_name(ref)
         self._authorize("DescribeStateMachine", self.machine_arn(name))
         return self._machine(name)
+
+    def machine_graph(
+        self, ref: str, *, execution: str | None = None
+    ) -> tuple[StateMachine, graph.Graph, dict[str, str] | None]:
+        """The machine, its graph, and — with ``execution`` (a name, ``MACHINE/NAME`` or an ARN) — each state's
+        status as that execution saw it (what ``sfn graph`` and the console draw)."""
+        machine = self.describe_state_machine(ref)
+        drawn = graph.build(machine.definition)
+        if execution is None:
+            return machine, drawn, None
+        found = execution if execution.startswith("arn:") or "/" in execution else f"{machine.name}/{execution}"
+        run = self.describe_execution(found)
+        return machine, drawn, graph.statuses_from_history(self.get_execution_history(run.arn), run.status)
 
     def list_state_machines(self) -> list[StateMachine]:
         self._authorize("ListStateMachines", "*")

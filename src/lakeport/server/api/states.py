@@ -55,13 +55,7 @@ def machine_graph(
     execution: Annotated[str | None, Query(description="colour the states by this execution's history")] = None,
 ) -> Any:
     """The machine as a graph (JSON, or an SVG picture), optionally coloured by an execution's progress."""
-    machine = lake.states.describe_state_machine(name)
-    built = graph.build(machine.definition)
-    statuses = None
-    if execution is not None:
-        ref = execution if execution.startswith("arn:") else f"{machine.name}/{execution}"
-        found = lake.states.describe_execution(ref)
-        statuses = graph.statuses_from_history(lake.states.get_execution_history(ref), found.status)
+    machine, built, statuses = lake.states.machine_graph(name, execution=execution)
     if format == "svg":
         return Response(graph.render_svg(built, statuses, title=machine.name), media_type="image/svg+xml")
     out = graph.to_dict(built)

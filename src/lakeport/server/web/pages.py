@@ -7,6 +7,7 @@ routes and need no IAM action of their own (each API call the page makes is auth
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -61,34 +62,9 @@ def login(request: Request) -> Response:
     return templates.TemplateResponse(request, "login.html", context)
 
 
-@router.get("/", response_class=HTMLResponse)
-def home(request: Request) -> Response:
-    return _page(request, "home.html", "/", "Home")
-
-
-@router.get("/storage", response_class=HTMLResponse)
-def storage(request: Request) -> Response:
-    return _page(request, "storage.html", "/storage", "Storage")
-
-
-@router.get("/catalog", response_class=HTMLResponse)
-def catalog(request: Request) -> Response:
-    return _page(request, "catalog.html", "/catalog", "Catalog")
-
-
 @router.get("/catalog/{database}/{table}", response_class=HTMLResponse)
 def table(request: Request, database: str, table: str) -> Response:
     return _page(request, "table.html", "/catalog", f"{database}.{table}", database=database, table=table)
-
-
-@router.get("/crawlers", response_class=HTMLResponse)
-def crawlers(request: Request) -> Response:
-    return _page(request, "crawlers.html", "/crawlers", "Crawlers")
-
-
-@router.get("/jobs", response_class=HTMLResponse)
-def jobs(request: Request) -> Response:
-    return _page(request, "jobs.html", "/jobs", "Jobs")
 
 
 @router.get("/jobs/{name}", response_class=HTMLResponse)
@@ -96,36 +72,33 @@ def job(request: Request, name: str) -> Response:
     return _page(request, "job.html", "/jobs", f"Job {name}", job=name)
 
 
-@router.get("/query", response_class=HTMLResponse)
-def query(request: Request) -> Response:
-    return _page(request, "query.html", "/query", "Query editor")
-
-
-@router.get("/states", response_class=HTMLResponse)
-def states(request: Request) -> Response:
-    return _page(request, "states.html", "/states", "State machines")
-
-
 @router.get("/states/{machine}", response_class=HTMLResponse)
 def machine(request: Request, machine: str) -> Response:
     return _page(request, "machine.html", "/states", f"State machine {machine}", machine=machine)
 
 
-@router.get("/notifications", response_class=HTMLResponse)
-def notifications(request: Request) -> Response:
-    return _page(request, "notifications.html", "/notifications", "Notifications")
+# Pages without parameters: (path, template, title); each is the section its path names.
+SIMPLE_PAGES: tuple[tuple[str, str, str], ...] = (
+    ("/", "home.html", "Home"),
+    ("/storage", "storage.html", "Storage"),
+    ("/catalog", "catalog.html", "Catalog"),
+    ("/crawlers", "crawlers.html", "Crawlers"),
+    ("/jobs", "jobs.html", "Jobs"),
+    ("/query", "query.html", "Query editor"),
+    ("/states", "states.html", "State machines"),
+    ("/notifications", "notifications.html", "Notifications"),
+    ("/monitoring", "monitoring.html", "Monitoring"),
+    ("/iam", "iam.html", "IAM"),
+    ("/audit", "audit.html", "Audit log"),
+)
 
 
-@router.get("/monitoring", response_class=HTMLResponse)
-def monitoring(request: Request) -> Response:
-    return _page(request, "monitoring.html", "/monitoring", "Monitoring")
+def _simple(path: str, template: str, title: str) -> Callable[[Request], Response]:
+    def page(request: Request) -> Response:
+        return _page(request, template, path, title)
+
+    return page
 
 
-@router.get("/iam", response_class=HTMLResponse)
-def iam(request: Request) -> Response:
-    return _page(request, "iam.html", "/iam", "IAM")
-
-
-@router.get("/audit", response_class=HTMLResponse)
-def audit(request: Request) -> Response:
-    return _page(request, "audit.html", "/audit", "Audit log")
+for _path, _template, _title in SIMPLE_PAGES:
+    router.add_api_route(_path, _simple(_path, _template, _title), methods=["GET"], response_class=HTMLResponse)
