@@ -126,7 +126,8 @@ def python_job(
 
 def worker_shim(folder: Path, code: str) -> Path:
     """A folder with a ``sitecustomize.py`` holding ``code``: put it on PYTHONPATH (monkeypatch.setenv) and every
-    worker the test process spawns runs ``code`` first (the way to change a worker's behaviour in a test)."""
+    worker the test process spawns runs ``code`` first (the way to change a worker's behaviour in a test). It
+    runs at interpreter start, so the test also sets ``LAKEPORT_WORKER_START=exec`` (no zygote fork)."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "sitecustomize.py").write_text(textwrap.dedent(code), encoding="utf-8")
     return folder

@@ -212,6 +212,7 @@ def test_a_run_that_reaches_its_timeout_is_TIMEOUT_and_leaves_the_table_as_it_wa
     timers 60 times faster, so the 1-minute timeout fires after one second of the 60-second sleep."""
     lake.jobs.create_job(slow_job(tmp_path, timeout_minutes=1))
     monkeypatch.setenv("PYTHONPATH", str(worker_shim(tmp_path / "shim", FAST_TIMERS)), prepend=os.pathsep)
+    monkeypatch.setenv("LAKEPORT_WORKER_START", "exec")  # sitecustomize runs only in a fresh interpreter
     run = lake.jobs.start_job_run("slow", wait=True)
 
     assert run.state == "TIMEOUT"
@@ -281,6 +282,7 @@ def test_wait_returns_the_last_attempt_even_when_the_retry_is_slow_to_start(
 ) -> None:
     lake.jobs.create_job(python_job(tmp_path, "flaky", FAILING_SCRIPT, parameters={"why": "always"}, max_retries=1))
     monkeypatch.setenv("PYTHONPATH", str(worker_shim(tmp_path / "shim", SLOW_RETRIES)), prepend=os.pathsep)
+    monkeypatch.setenv("LAKEPORT_WORKER_START", "exec")  # sitecustomize runs only in a fresh interpreter
     last = lake.jobs.start_job_run("flaky", wait=True)
     wait_until(lambda: _all_finished(lake, "flaky", 2), what="two finished attempts")
     assert (last.attempt, last.state) == (2, "FAILED")
