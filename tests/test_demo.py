@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -24,12 +25,26 @@ def run_demo(lake: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_demo_runs_to_the_end_and_is_repeatable(tmp_path: Path) -> None:
-    for _ in range(2):
+    for n in (1, 2):
         proc = run_demo(tmp_path / "demo-lake")
         assert "staging/spotify/spotify-albums_data_2023.csv" in proc.stdout
         assert "demo finished" in proc.stdout
         assert "crawled staging: SUCCEEDED" in proc.stdout
+        assert '"Spotify pipeline succeeded" delivered to notifications/spotify-pipeline-events.jsonl' in proc.stdout
+        assert f"({n} notification(s) so far)" in proc.stdout
     with Lake.open(tmp_path / "demo-lake") as lake:
+        # the reference pipeline's wiring (issue 9): the state machine ran twice, published to the topic, whose
+        # one file subscription (installing twice does not subscribe twice) got both; the alarm watches failed runs
+        executions = lake.states.list_executions("spotify-pipeline")
+        assert [e.status for e in executions] == ["SUCCEEDED", "SUCCEEDED"]
+        (subscription,) = lake.notify.list_subscriptions_by_topic("spotify-pipeline-events")
+        assert subscription.protocol == "file"
+        notes = [json.loads(line) for line in (lake.root / "notifications" / "spotify-pipeline-events.jsonl").open()]
+        assert [n["Subject"] for n in notes] == ["Spotify pipeline succeeded"] * 2
+        assert {json.loads(n["Message"])["execution"] for n in notes} == {e.arn for e in executions}
+        (alarm,) = lake.alarms.describe_alarms()
+        assert (alarm.name, alarm.metric_name, alarm.namespace) == ("spotify-job-failed", "JobRunsFailed", "Glue")
+        assert alarm.state != "ALARM"
         keys = [o.key for o in lake.storage.iter_objects("lakeport", prefix="staging/")]
         assert keys == [
             "staging/spotify/spotify-albums_data_2023.csv",

@@ -1,15 +1,17 @@
 """``make demo``: the reference pipeline, as far as lakeport has grown.
 
-Today: create a lake, generate the Spotify 2023 sample (scale 0.1 by default: about 44k tracks) into
-``staging/spotify/``, list it, show the object events the files produced, crawl staging into the ``spotify``
-database of the catalog, run the tutorials' ETL job (examples/spotify/job.yaml) into the Iceberg table
-``spotify.tracks``, and run the tutorials' Athena query over it. Later issues add the state machine and the
-dashboard to this same script.
+Create a lake, generate the Spotify 2023 sample (scale 0.1 by default: about 44k tracks) into
+``staging/spotify/``, list it, show the object events the files produced, install the reference pipeline
+(``lakeport.pipelines``: job, crawler, state machine, topic with a file subscription, alarm) and run its state
+machine: the tutorials' ETL job (examples/spotify/job.yaml) into the Iceberg table ``spotify.tracks``, the
+crawler over staging into the ``spotify`` database, the tutorials' Athena query, and the success notification.
+Later issues add the object-event trigger and the dashboard to this same script.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -21,12 +23,8 @@ from lakeport.cli.output import stdout as console
 from lakeport.datasets.spotify.generator import SpotifyGenerator
 from lakeport.datasets.spotify.publish import generate_into_lake
 from lakeport.errors import LakeportError
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-TUTORIAL_QUERY = (
-    "SELECT artist_name, COUNT(track_id) AS total_tracks FROM spotify.tracks "
-    "GROUP BY artist_name ORDER BY total_tracks DESC LIMIT 10"
-)
+from lakeport.pipelines import install_reference_pipeline
+from lakeport.pipelines.reference import TOPIC
 
 
 def run(lake_path: Path, *, scale: float, seed: int) -> None:
@@ -49,42 +47,56 @@ def run(lake_path: Path, *, scale: float, seed: int) -> None:
         events.add_row(str(event.id), event.event_name, f"s3://{event.bucket}/{event.key}", event.source)
     console.print(events)
 
-    _, crawl = lake.crawlers.crawl(f"s3://{bucket}/staging/spotify/", database="spotify")
-    console.print(f"crawled staging: {crawl.status} in {crawl.seconds or 0:.2f} s")
+    pipeline = install_reference_pipeline(lake)
+    console.print(
+        f"installed the reference pipeline: job {pipeline.job}, crawler {pipeline.crawler}, state machine "
+        f"{pipeline.state_machine_arn.rsplit(':', 1)[-1]}, topic {pipeline.topic_arn.rsplit(':', 1)[-1]} "
+        f"({len(pipeline.subscriptions)} subscription(s)), alarm(s) {', '.join(pipeline.alarms)}"
+    )
+    name = f"demo-{time.strftime('%Y%m%dT%H%M%S')}-{time.time_ns() % 1_000_000:06d}"
+    with console.status("state machine spotify-pipeline: ETL job → crawler → Athena query → SNS …"):
+        execution = lake.states.start_execution(pipeline.state_machine_arn, {}, name=name, wait=True)
+    if execution.status != "SUCCEEDED":
+        raise LakeportError(
+            f"the pipeline's execution {name} {execution.status}: {execution.error}: {execution.cause}",
+            hint=f"lakeport sfn history {execution.arn}",
+        )
+    output = execution.output_value()
+    steps = Table("state", "entered", title=f"execution {name}", show_edge=False)
+    for item in lake.states.get_execution_history(execution.arn):
+        if item["type"].endswith("StateEntered"):
+            steps.add_row(item["stateEnteredEventDetails"]["name"], str(item["timestamp"])[11:23])
+    console.print(steps)
+
+    job_run = lake.jobs.get_job_run(pipeline.job, output["JobRun"]["JobRunId"])
+    metrics = job_run.metrics
+    console.print(
+        f"ETL job spotify: {job_run.state} in {job_run.seconds or 0:.2f} s — {metrics['rows_read']:,} rows read, "
+        f"{metrics['rows_written']:,} written to spotify.tracks (Iceberg)"
+    )
+    crawl = lake.crawlers.get_crawler(pipeline.crawler)
+    console.print(f"crawled staging: {crawl.last_crawl.status if crawl.last_crawl else '?'}")
     tables = Table("table", "columns (types)", "rows (estimate)", title="catalog: database spotify", show_edge=False)
     for found in lake.catalog.list_tables("spotify"):
         kinds = ", ".join(f"{c.name} {c.type}" for c in found.columns[:6]) + (", …" if len(found.columns) > 6 else "")
         tables.add_row(found.name, kinds, f"{int(found.parameters.get('recordCount', '0')):,}")
     console.print(tables)
 
-    from lakeport.etl import JobDefinition
-
-    definition = JobDefinition.from_file(EXAMPLES / "spotify" / "job.yaml")
-    try:
-        lake.jobs.create_job(definition)
-    except LakeportError:
-        lake.jobs.update_job(definition)
-    job_run = lake.jobs.start_job_run(definition.name, wait=True)
-    if job_run.state != "SUCCEEDED":
-        raise LakeportError(f"the Spotify job {job_run.state}: {job_run.error}")
-    metrics = job_run.metrics
-    console.print(
-        f"ETL job spotify: {job_run.state} in {job_run.seconds or 0:.2f} s — {metrics['rows_read']:,} rows read, "
-        f"{metrics['rows_written']:,} written to spotify.tracks (Iceberg)"
-    )
-
-    execution = lake.query(TUTORIAL_QUERY)
-    if execution.state != "SUCCEEDED":
-        raise LakeportError(f"the tutorial query {execution.state}: {execution.state_change_reason}")
-    page = lake.queries.get_query_results(execution.id, max_results=11)
+    query = lake.queries.get_query_execution(output["Query"]["QueryExecutionId"])
+    page = lake.queries.get_query_results(query.id, max_results=11)
     result_rows = [[c.get("VarCharValue", "") for c in r["Data"]] for r in page["ResultSet"]["Rows"]]
     results = Table(*result_rows[0], title="Athena: most popular artists by tracks", show_edge=False)
     for row in result_rows[1:]:
         results.add_row(*row)
     console.print(results)
     console.print(
-        f"query {execution.id}: {execution.statistics.get('TotalExecutionTimeInMillis')} ms, "
-        f"results in {execution.output_location}"
+        f"query {query.id}: {query.statistics.get('TotalExecutionTimeInMillis')} ms, results in {query.output_location}"
+    )
+    lake.notify.drain(timeout=30)
+    sent = (lake.root / pipeline.notifications_file).read_text(encoding="utf-8").splitlines()
+    console.print(
+        f'SNS {TOPIC}: "{json.loads(sent[-1])["Subject"]}" delivered to {pipeline.notifications_file} '
+        f"in the lake ({len(sent)} notification(s) so far)"
     )
     console.print(f"demo finished in {time.perf_counter() - started:.2f} s")
     lake.close()

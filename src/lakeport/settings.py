@@ -108,6 +108,9 @@ class NotifySettings:
     smtp_username: str = _setting("", "SMTP login user (empty: no login)")
     smtp_password: str = _setting("", "SMTP login password")
     smtp_from: str = _setting("lakeport@localhost", "the From address of notification emails")
+    pipeline_email: str = _setting(
+        "", "who the reference pipeline's notifications are emailed to (with smtp_host set; empty: no email)"
+    )
     timeout_seconds: float = _setting(15.0, "how long one HTTP or SMTP delivery attempt may take")
     num_retries: int = _setting(3, "retries after a failed delivery (a DeliveryPolicy overrides it)")
     min_delay_seconds: float = _setting(1.0, "the shortest wait before a retry (minDelayTarget)")

@@ -3,8 +3,9 @@ paging, and IAM on the user-facing facade (the services' own writes stay unautho
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -257,3 +258,41 @@ def test_a_writer_recreates_a_stream_another_process_deleted(store: LogStore) ->
     store.put("/d", "s", "two")  # this store believed /d:s existed
     assert [e.message for e in store.events("/d")] == ["two"]
     assert store.describe_log_streams("/d")[0][0].stored_bytes == 3
+
+
+def test_captured_lines_are_stored_as_the_same_events_as_put_many_would(store: LogStore) -> None:
+    """put_lines (captured output's path: SQLite builds the rows) stores what put_many stores for the same lines:
+    times to the microsecond, levels, messages (non-ASCII, a NUL, a lone surrogate), shared fields, byte counts."""
+    base = time.time_ns() - 5_000_000_000
+    lines = [
+        (base + 1_234_567, "INFO", "plain"),
+        (base + 2_000_999, "ERROR", "héllo ☃"),
+        (base + 3_000_000, "INFO", ""),
+        (base + 999_999_999, "INFO", 'tab\there, "quotes" and \\ backslash'),
+    ]
+    odd = [(base + 4_000_000, "INFO", "nul\x00inside"), (base + 5_000_000, "INFO", "lone \udc80 surrogate")]
+    fields = {"run_id": "jr_1", "n": 3}
+    for stream, batch in (("fast", lines), ("odd", odd)):
+        store.put_lines("/cap", stream, batch, fields)
+        store.put_many("/cap", f"{stream}-ref", [(_from_ns(ns), level, m, fields) for ns, level, m in batch])
+        got = [(e.timestamp, e.level, e.message, dict(e.fields)) for e in store.events("/cap", stream)]
+        want = [(e.timestamp, e.level, e.message, dict(e.fields)) for e in store.events("/cap", f"{stream}-ref")]
+        assert got == want
+        assert got[0][0] == datetime.fromtimestamp(batch[0][0] // 1000 / 1_000_000, UTC)
+        streams = {s.name: s for s in store.describe_log_streams("/cap")[0]}
+        assert streams[stream].stored_bytes == streams[f"{stream}-ref"].stored_bytes
+        assert (
+            streams[stream].to_dict()["firstEventTimestamp"]
+            == streams[f"{stream}-ref"].to_dict()["firstEventTimestamp"]
+        )
+        assert (
+            streams[stream].to_dict()["lastEventTimestamp"] == streams[f"{stream}-ref"].to_dict()["lastEventTimestamp"]
+        )
+    assert [e.message for e in store.events("/cap", "fast")][1] == "héllo ☃"
+    assert store.describe_log_streams("/cap", prefix="fast")[0][0].stored_bytes == sum(
+        len(m.encode()) for _, _, m in lines
+    )
+
+
+def _from_ns(ns: int) -> datetime:
+    return datetime.fromtimestamp(ns // 1000 / 1_000_000, UTC)

@@ -13,14 +13,13 @@ import importlib.util
 import io
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from lakeport.errors import InvalidInput
 from lakeport.etl.nodes import Sink, Source
-from lakeport.metadata.times import now
 from lakeport.sqltext import ident
 
 if TYPE_CHECKING:
@@ -41,8 +40,8 @@ def run_script(runner: JobRunner) -> None:
     group, stream = f"/lakeport/jobs/{definition.name}", runner.run_id  # as Jobs.start_job_run names them
     fields = {"run_id": runner.run_id}
 
-    def sink(lines: list[tuple[datetime, str, str]]) -> None:
-        logs.put_many(group, stream, [(at, level, message, fields) for at, level, message in lines])
+    def sink(lines: list[tuple[int, str, str]]) -> None:
+        logs.put_lines(group, stream, lines, fields)
 
     own_log = runner._log
     with captured_output(sink) as capture:
@@ -69,7 +68,7 @@ class OutputCapture:
 
     def __init__(
         self,
-        sink: Callable[[list[tuple[datetime, str, str]]], None],
+        sink: Callable[[list[tuple[int, str, str]]], None],
         *,
         interval: float = 1.0,
         max_lines: int = 5000,
@@ -77,7 +76,7 @@ class OutputCapture:
         self.sink = sink
         self.interval = interval
         self.max_lines = max_lines
-        self._pending: list[tuple[datetime, str, str]] = []
+        self._pending: list[tuple[int, str, str]] = []
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._wake = threading.Event()
@@ -87,9 +86,18 @@ class OutputCapture:
 
     def line(self, level: str, message: str) -> None:
         with self._lock:
-            self._pending.append((now(), level, message))
+            self._pending.append((time.time_ns(), level, message))
             full = len(self._pending) == self.max_lines
         if full:  # once, when the queue reaches the mark: the flusher takes everything queued by then
+            self._wake.set()
+
+    def lines(self, level: str, lines: list[str]) -> None:
+        """Queue several lines of one write (one time stamp)."""
+        at = time.time_ns()
+        with self._lock:
+            self._pending.extend((at, level, line) for line in lines)
+            full = len(self._pending) >= self.max_lines
+        if full:
             self._wake.set()
 
     def flush(self) -> None:
@@ -140,12 +148,15 @@ class _Lines(io.TextIOBase):
 
     def write(self, text: str) -> int:
         if self.echo is not None:
-            with contextlib.suppress(Exception):
+            try:  # noqa: SIM105 (contextlib.suppress would cost an object per write: print() writes twice a line)
                 self.echo.write(text)
-        self.partial += text
-        while "\n" in self.partial:
-            line, self.partial = self.partial.split("\n", 1)
-            self.capture.line(self.level, line)
+            except Exception:  # the echo is a courtesy: a closed worker log must not break the script
+                pass
+        if "\n" not in text:  # print() writes the text and its newline separately
+            self.partial += text
+            return len(text)
+        *lines, self.partial = (self.partial + text).split("\n")
+        self.capture.lines(self.level, lines)
         return len(text)
 
     def flush(self) -> None:
@@ -162,7 +173,7 @@ class _Lines(io.TextIOBase):
 
 @contextlib.contextmanager
 def captured_output(
-    sink: Callable[[list[tuple[datetime, str, str]]], None], *, echo: bool = True
+    sink: Callable[[list[tuple[int, str, str]]], None], *, echo: bool = True
 ) -> Iterator[OutputCapture]:
     """stdout (INFO) and stderr (ERROR), line by line, into ``sink`` in batches of ``(time, level, line)``;
     with ``echo`` also to the real stdout/stderr (a worker's log file). Whatever happens in the block, the last
