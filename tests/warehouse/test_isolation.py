@@ -31,7 +31,7 @@ from tests.warehouse.warehouse_kit import (
 
 DB, TABLE = "iso", "events"
 
-COMMITS = 25
+COMMITS = 50
 ROWS_PER_FILE = 40
 FILES_PER_COMMIT = 2
 READERS = 4
