@@ -358,8 +358,11 @@ class Jobs:
                     return run
                 run_id = follow
                 continue
-            with self.db.write() as conn:
-                self._recover(conn, name)
+            with self.db.read() as conn:  # a write transaction only when there is something to recover
+                dead = self._dead_runs(conn, name)
+            if dead:
+                with self.db.write() as conn:
+                    self._recover(conn, name)
             if deadline is not None and time.monotonic() > deadline:
                 return run
             time.sleep(pause)
@@ -369,19 +372,22 @@ class Jobs:
         with self.db.read() as conn:
             return conn.execute(select(job_runs.c.id).where(job_runs.c.previous_run_id == run.id)).scalar()
 
+    def _dead_runs(self, conn: Connection, name: str) -> list[Row[Any]]:
+        """Active runs of ``name`` on this host whose worker process is gone."""
+        rows = conn.execute(select(job_runs).where(job_runs.c.job == name, job_runs.c.state.in_(ACTIVE))).all()
+        return [r for r in rows if r.host == HOST and r.pid != os.getpid() and not process_alive(r.pid)]
+
     def _recover(self, conn: Connection, name: str) -> None:
         """Runs whose worker died without a word are FAILED (on this host, by pid)."""
-        rows = conn.execute(select(job_runs).where(job_runs.c.job == name, job_runs.c.state.in_(ACTIVE))).all()
-        for row in rows:
-            if row.host == HOST and row.pid != os.getpid() and not process_alive(row.pid):
-                state = STOPPED if row.state == STOPPING else FAILED
-                conn.execute(
-                    update(job_runs)
-                    .where(job_runs.c.id == row.id, job_runs.c.state.in_(ACTIVE))
-                    .values(
-                        state=state, ended_at=now(), error=None if state == STOPPED else "the run's worker process died"
-                    )
+        for row in self._dead_runs(conn, name):
+            state = STOPPED if row.state == STOPPING else FAILED
+            conn.execute(
+                update(job_runs)
+                .where(job_runs.c.id == row.id, job_runs.c.state.in_(ACTIVE))
+                .values(
+                    state=state, ended_at=now(), error=None if state == STOPPED else "the run's worker process died"
                 )
+            )
 
     def stop_job_run(self, name: str, run_id: str) -> JobRun:
         """Stop a run: its worker process group is terminated, then killed; the table keeps its last snapshot."""
