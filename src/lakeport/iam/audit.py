@@ -8,6 +8,8 @@ one transaction when it holds ``batch`` rows, by a timer ``interval`` seconds af
 from __future__ import annotations
 
 import atexit
+import contextlib
+import os
 import threading
 import time
 import weakref
@@ -51,6 +53,19 @@ def _flush_all() -> None:
         trail.flush()
 
 
+def _after_fork_in_child() -> None:
+    """A forked child has none of its parent's threads: each trail starts its own flusher on next use."""
+    for trail in list(_TRAILS):
+        trail._flusher = None
+        trail._pending = threading.Event()
+        trail._full = threading.Event()
+        trail._lock = threading.Lock()
+        trail._flushing = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
 _COLUMNS = ("time", "principal", "action", "resource", "decision", "policy", "statement", "source_ip", "request_id")
 
 
@@ -68,6 +83,32 @@ def _insert(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
     conn.exec_driver_sql(sql, converted)
 
 
+def _flush_loop(ref: weakref.ref[AuditTrail], pending: threading.Event, full: threading.Event) -> None:
+    """The trail's flusher: holds the trail only while flushing, so a trail nobody uses any more goes away (and
+    this thread with it)."""
+    while True:
+        if not pending.wait(timeout=30):
+            if ref() is None:
+                return
+            continue
+        trail = ref()
+        if trail is None:
+            return
+        interval = trail.interval
+        del trail
+        full.wait(interval)
+        pending.clear()
+        full.clear()
+        trail = ref()
+        if trail is None:
+            return
+        with contextlib.suppress(Exception):  # the rows stay buffered; the next flush takes them
+            trail.flush()
+        if trail.pending():  # a failed write, or rows that came after the swap: go round again
+            pending.set()
+        del trail
+
+
 class AuditTrail:
     def __init__(self, db: MetadataDB, *, retention_days: int = 90, batch: int = 500, interval: float = 0.5) -> None:
         self.db = db
@@ -75,10 +116,13 @@ class AuditTrail:
         self.batch = batch
         self.interval = interval
         self._rows: list[tuple[Any, ...]] = []
-        self._urgent = False
         self._lock = threading.Lock()
         self._flushing = threading.Lock()
-        self._timer: threading.Timer | None = None
+        # one flusher thread per trail, started on first use: woken when the buffer gets its first row, it
+        # writes ``interval`` seconds later, or at once when a batch is full (``_full``)
+        self._pending = threading.Event()
+        self._full = threading.Event()
+        self._flusher: threading.Thread | None = None
         self._pruned = 0.0
         _TRAILS.add(self)
 
@@ -105,22 +149,20 @@ class AuditTrail:
         with self._lock:
             self._rows.append(row)
             count = len(self._rows)
-            if count >= self.batch and not self._urgent:
-                self._urgent = True  # a full batch: write it now, off this thread
-                urgent = threading.Thread(target=self._timed_flush, daemon=True)
-                urgent.start()
-            elif self._timer is None:
-                self._timer = threading.Timer(self.interval, self._timed_flush)
-                self._timer.daemon = True
-                self._timer.start()
+            if self._flusher is None:
+                self._flusher = threading.Thread(
+                    target=_flush_loop,
+                    args=(weakref.ref(self), self._pending, self._full),
+                    name="lakeport-audit-flusher",
+                    daemon=True,
+                )
+                self._flusher.start()
+        if count == 1:
+            self._pending.set()
+        elif count == self.batch:  # a full batch: written now, off this thread
+            self._full.set()
         if count >= self.batch * 20:  # the writer cannot keep up: push back on the callers
             self.flush()
-
-    def _timed_flush(self) -> None:
-        try:
-            self.flush()
-        except Exception:
-            return
 
     def pending(self) -> int:
         with self._lock:
@@ -131,10 +173,6 @@ class AuditTrail:
         with self._flushing:
             with self._lock:
                 rows, self._rows = self._rows, []
-                timer, self._timer = self._timer, None
-                self._urgent = False
-            if timer is not None and timer is not threading.current_thread():
-                timer.cancel()
             if not rows:
                 return
             try:

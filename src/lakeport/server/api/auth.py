@@ -2,7 +2,10 @@
 
 Checking a secret costs scrypt's 30-60 ms, so a successful check is remembered for ``KEY_CACHE_SECONDS`` under a
 keyed digest of the secret (never the secret itself); a key made inactive or deleted stops working within that
-time. Console sessions are random tokens kept in this process (a restart logs everyone out).
+time. A secret is checked by one request at a time (the others wait for that answer instead of each running
+scrypt), and a remembered check used in its last ``REFRESH_AHEAD_SECONDS`` is renewed in the background, so a busy
+client never waits for scrypt after its first request. Console sessions are random tokens kept in this process (a
+restart logs everyone out).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
     from lakeport.iam import IAM, Principal
 
 KEY_CACHE_SECONDS = 30.0
+REFRESH_AHEAD_SECONDS = 5.0
 SESSION_SECONDS = 12 * 3600.0
 SESSION_COOKIE = "lakeport_session"
 
@@ -47,6 +51,8 @@ class Authenticator:
         self._pepper = secrets.token_bytes(32)  # this process's key for the digests of remembered secrets
         self._keys: dict[tuple[str, bytes], _Remembered] = {}
         self._sessions: dict[str, _Remembered] = {}
+        self._gates: dict[tuple[str, bytes], threading.Lock] = {}  # one scrypt per secret at a time
+        self._refreshing: set[tuple[str, bytes]] = set()
         self._lock = threading.Lock()
 
     def principal(self, request: Request) -> Principal:
@@ -65,19 +71,48 @@ class Authenticator:
         )
 
     def with_key(self, key_id: str, secret: str) -> Principal:
-        digest = hmac.new(self._pepper, secret.encode(), hashlib.sha256).digest()
+        entry = (key_id, hmac.new(self._pepper, secret.encode(), hashlib.sha256).digest())
         now = time.monotonic()
         with self._lock:
-            found = self._keys.get((key_id, digest))
+            found = self._keys.get(entry)
             if found is not None and found.until > now:
+                if found.until - now < REFRESH_AHEAD_SECONDS and entry not in self._refreshing:
+                    self._refreshing.add(entry)
+                    threading.Thread(
+                        target=self._refresh, args=(entry, key_id, secret), name="lakeport-key-refresh", daemon=True
+                    ).start()
                 return found.principal
+            gate = self._gates.setdefault(entry, threading.Lock())
+        with gate:
+            with self._lock:  # answered while this request waited for the gate
+                found = self._keys.get(entry)
+                if found is not None and found.until > time.monotonic():
+                    return found.principal
+            try:
+                principal = self.iam.authenticate(key_id, secret)
+            except AccessDenied as exc:
+                raise NotAuthenticated(exc.message, hint=exc.hint, code=exc.code) from None
+            else:
+                with self._lock:
+                    self._keys[entry] = _Remembered(principal, time.monotonic() + KEY_CACHE_SECONDS)
+                return principal
+            finally:
+                with self._lock:
+                    self._gates.pop(entry, None)  # wrong secrets leave nothing behind
+
+    def _refresh(self, entry: tuple[str, bytes], key_id: str, secret: str) -> None:
+        """Check a remembered secret again before it is forgotten; a key no longer valid is forgotten at once."""
         try:
             principal = self.iam.authenticate(key_id, secret)
-        except AccessDenied as exc:
-            raise NotAuthenticated(exc.message, hint=exc.hint, code=exc.code) from None
-        with self._lock:
-            self._keys[(key_id, digest)] = _Remembered(principal, now + KEY_CACHE_SECONDS)
-        return principal
+        except Exception:
+            with self._lock:
+                self._keys.pop(entry, None)
+        else:
+            with self._lock:
+                self._keys[entry] = _Remembered(principal, time.monotonic() + KEY_CACHE_SECONDS)
+        finally:
+            with self._lock:
+                self._refreshing.discard(entry)
 
     def with_session(self, token: str) -> Principal:
         with self._lock:
