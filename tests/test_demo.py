@@ -32,6 +32,7 @@ def test_demo_runs_to_the_end_and_is_repeatable(tmp_path: Path) -> None:
         assert "crawled staging: SUCCEEDED" in proc.stdout
         assert '"Spotify pipeline succeeded" delivered to notifications/spotify-pipeline-events.jsonl' in proc.stdout
         assert f"({n} notification(s) so far)" in proc.stdout
+        assert "QuickSight: dashboard spotify (examples/spotify/dashboard.yaml): tracks " in proc.stdout
     with Lake.open(tmp_path / "demo-lake") as lake:
         # the reference pipeline's wiring (issue 9): the state machine ran twice, published to the topic, whose
         # one file subscription (installing twice does not subscribe twice) got both; the alarm watches failed runs

@@ -23,7 +23,7 @@ from lakeport.cli.output import stdout as console
 from lakeport.datasets.spotify.generator import SpotifyGenerator
 from lakeport.datasets.spotify.publish import generate_into_lake
 from lakeport.errors import LakeportError
-from lakeport.pipelines import install_reference_pipeline
+from lakeport.pipelines import install_reference_dashboard, install_reference_pipeline
 from lakeport.pipelines.reference import TOPIC
 
 
@@ -98,6 +98,13 @@ def run(lake_path: Path, *, scale: float, seed: int) -> None:
         f'SNS {TOPIC}: "{json.loads(sent[-1])["Subject"]}" delivered to {pipeline.notifications_file} '
         f"in the lake ({len(sent)} notification(s) so far)"
     )
+    install_reference_dashboard(lake)
+    kpis = [v for v in lake.dashboards.dashboard_data("spotify", "Overview") if v.kind == "kpi"]
+    values = [(v.title.lower(), v.to_dict()["Rows"][0][0]) for v in kpis]
+    shown = ", ".join(
+        f"{title} {value:,}" if isinstance(value, int) else f"{title} {value:,.2f}" for title, value in values
+    )
+    console.print(f"QuickSight: dashboard spotify (examples/spotify/dashboard.yaml): {shown}")
     console.print(f"demo finished in {time.perf_counter() - started:.2f} s")
     lake.close()
 

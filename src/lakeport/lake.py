@@ -21,6 +21,7 @@ from lakeport.settings import SETTINGS_FILE, Settings, load_settings, write_sett
 if TYPE_CHECKING:
     from lakeport.catalog import Catalog
     from lakeport.crawler import Crawlers
+    from lakeport.dashboards import Dashboards
     from lakeport.etl import Jobs
     from lakeport.functions import Functions
     from lakeport.notify import Notifications
@@ -359,6 +360,37 @@ class Lake:
             self.principal,
             self.metrics,
             lambda topic, message, subject: self.notify.publish(topic, message, subject=subject),
+            region=iam.region,
+            account_id=iam.account_id,
+        )
+
+    @cached_property
+    def dashboards(self) -> Dashboards:
+        """Dashboards and their datasets (``lake.dashboards.datasets``); viewers' queries run as the lake's
+        service identity (QuickSight's service role), after the viewer is authorized and their rules applied."""
+        from lakeport.dashboards import Dashboards, DataSets
+
+        iam = self.settings.iam
+        service = self if self.principal.arn == self.iam.admin.arn else self.as_principal(self.iam.admin)
+        datasets = DataSets(
+            db=self.db,
+            iam=self.iam,
+            principal=self.principal,
+            queries=self.queries,
+            service_queries=lambda: service.queries,
+            service_catalog=lambda: service.catalog,
+            service_storage=lambda: service.storage,
+            groups_of=lambda user: service.iam.groups_for_user(user),
+            region=iam.region,
+            account_id=iam.account_id,
+            bucket=self.settings.storage.default_bucket,
+        )
+        return Dashboards(
+            db=self.db,
+            iam=self.iam,
+            principal=self.principal,
+            datasets=datasets,
+            service_queries=lambda: service.queries,
             region=iam.region,
             account_id=iam.account_id,
         )

@@ -13,6 +13,7 @@ import importlib
 SCHEMA_MODULES = (
     "lakeport.catalog.schema",
     "lakeport.crawler.schema",
+    "lakeport.dashboards.schema",
     "lakeport.etl.schema",
     "lakeport.functions.schema",
     "lakeport.iam.schema",

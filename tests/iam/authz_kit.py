@@ -30,7 +30,8 @@ GLUE = f"arn:aws:glue:us-east-1:{ACCOUNT}"
 ATHENA = f"arn:aws:athena:us-east-1:{ACCOUNT}:workgroup"
 IAM_ARN = f"arn:aws:iam::{ACCOUNT}"
 S3 = f"arn:aws:s3:::{BUCKET}"
-NAMES = {"s3": S3, "glue": GLUE, "athena": ATHENA, "iam": IAM_ARN, "key": KEY}
+QS = f"arn:aws:quicksight:us-east-1:{ACCOUNT}"
+NAMES = {"s3": S3, "glue": GLUE, "athena": ATHENA, "iam": IAM_ARN, "key": KEY, "qs": QS}
 
 
 @dataclass
@@ -219,6 +220,9 @@ QUERIES = [
     Operation("queries", "get_query_results", "athena:GetQueryResults", PRIMARY,
               lambda lk, w: lk.queries.get_query_results(w.ids["query"]), needs=("query",),
               also=(("s3:GetObject", "{s3}/results/*"), ("athena:GetQueryExecution", PRIMARY))),
+    Operation("queries", "get_query_rows", "athena:GetQueryResults", PRIMARY,
+              lambda lk, w: lk.queries.get_query_rows(w.ids["query"]), needs=("query",),
+              also=(("s3:GetObject", "{s3}/results/*"), ("athena:GetQueryExecution", PRIMARY))),
     Operation("queries", "list_query_executions", "athena:ListQueryExecutions", PRIMARY,
               lambda lk, w: lk.queries.list_query_executions()),
     Operation("queries", "stop_query_execution", "athena:StopQueryExecution", PRIMARY,
@@ -348,7 +352,61 @@ IAM_OPS = [
     Operation("iam", "lookup_events", "cloudtrail:LookupEvents", "*", lambda lk, w: lk.iam.lookup_events()),
 ]  # fmt: skip
 
-OPERATIONS: list[Operation] = [*STORAGE, *JOBS, *CRAWLERS, *WAREHOUSE, *QUERIES, *IAM_OPS]
+BOARD = {
+    "name": "board",
+    "filters": [{"name": "f", "field": "id", "type": "range"}],
+    "sheets": [
+        {
+            "name": "S",
+            "visuals": [{"id": "v", "kind": "bar", "dataset": "ds", "dimensions": ["id"], "measures": ["count(*)"]}],
+        }
+    ],
+}
+SOURCE = (("athena:*", "*"), ("glue:*", "*"), ("s3:*", "*"))  # the author reads the source's columns
+DS, DASH = "{qs}:dataset/ds", "{qs}:dashboard/board"
+DASHBOARDS = [
+    Operation("datasets", "create_data_set", "quicksight:CreateDataSet", "{qs}:dataset/new",
+              lambda lk, w: lk.dashboards.datasets.create_data_set({"name": "new", "source": "db.t"}),
+              needs=("dashboard",), also=SOURCE),
+    Operation("datasets", "update_data_set", "quicksight:UpdateDataSet", DS,
+              lambda lk, w: lk.dashboards.datasets.update_data_set({"name": "ds", "source": "db.t"}),
+              needs=("dashboard",), also=SOURCE),
+    Operation("datasets", "describe_data_set", "quicksight:DescribeDataSet", DS,
+              lambda lk, w: lk.dashboards.datasets.describe_data_set("ds"), needs=("dashboard",)),
+    Operation("datasets", "list_data_sets", "quicksight:ListDataSets", "{qs}:dataset/*",
+              lambda lk, w: lk.dashboards.datasets.list_data_sets(), needs=("dashboard",)),
+    Operation("datasets", "delete_data_set", "quicksight:DeleteDataSet", DS,
+              lambda lk, w: lk.dashboards.datasets.delete_data_set("ds"), needs=("dashboard",)),
+    Operation("datasets", "create_ingestion", "quicksight:CreateIngestion", "{qs}:dataset/spice",
+              lambda lk, w: lk.dashboards.datasets.create_ingestion("spice"), needs=("dashboard", "spice")),
+    Operation("datasets", "list_ingestions", "quicksight:ListIngestions", "{qs}:dataset/spice",
+              lambda lk, w: lk.dashboards.datasets.list_ingestions("spice"), needs=("dashboard", "spice")),
+    Operation("datasets", "describe_ingestion", "quicksight:DescribeIngestion", "{qs}:dataset/spice",
+              lambda lk, w: lk.dashboards.datasets.describe_ingestion("spice", w.ids["ingestion"]),
+              needs=("dashboard", "spice")),
+    Operation("dashboards", "validate_dashboard", "quicksight:DescribeDataSet", DS,
+              lambda lk, w: lk.dashboards.validate_dashboard(BOARD), needs=("dashboard",)),
+    Operation("dashboards", "create_dashboard", "quicksight:CreateDashboard", "{qs}:dashboard/new",
+              lambda lk, w: lk.dashboards.create_dashboard({**BOARD, "name": "new"}), needs=("dashboard",)),
+    Operation("dashboards", "update_dashboard", "quicksight:UpdateDashboard", DASH,
+              lambda lk, w: lk.dashboards.update_dashboard(BOARD), needs=("dashboard",)),
+    Operation("dashboards", "describe_dashboard", "quicksight:DescribeDashboard", DASH,
+              lambda lk, w: lk.dashboards.describe_dashboard("board"), needs=("dashboard",)),
+    Operation("dashboards", "list_dashboards", "quicksight:ListDashboards", "{qs}:dashboard/*",
+              lambda lk, w: lk.dashboards.list_dashboards(), needs=("dashboard",)),
+    Operation("dashboards", "delete_dashboard", "quicksight:DeleteDashboard", DASH,
+              lambda lk, w: lk.dashboards.delete_dashboard("board"), needs=("dashboard",)),
+    Operation("dashboards", "visual_data", "quicksight:QueryDashboard", DASH,
+              lambda lk, w: lk.dashboards.visual_data("board", "S", "v"), needs=("dashboard",)),
+    Operation("dashboards", "dashboard_data", "quicksight:QueryDashboard", DASH,
+              lambda lk, w: lk.dashboards.dashboard_data("board"), needs=("dashboard",)),
+    Operation("dashboards", "drill_down", "quicksight:QueryDashboard", DASH,
+              lambda lk, w: lk.dashboards.drill_down("board", "S", "v", {"id": 1}), needs=("dashboard",)),
+    Operation("dashboards", "filter_values", "quicksight:QueryDashboard", DASH,
+              lambda lk, w: lk.dashboards.filter_values("board", "f"), needs=("dashboard",)),
+]  # fmt: skip
+
+OPERATIONS: list[Operation] = [*STORAGE, *JOBS, *CRAWLERS, *WAREHOUSE, *QUERIES, *IAM_OPS, *DASHBOARDS]
 
 NOT_OPERATIONS: dict[str, dict[str, str]] = {
     "storage": {"as_principal": "gives a view acting as another principal; no request"},
@@ -386,6 +444,8 @@ NOT_OPERATIONS: dict[str, dict[str, str]] = {
         "pass_role": "iam:PassRole, checked by create/update of jobs and crawlers (test_job_roles.py)",
         "assume_role_for": "a service assuming a run's role: decided by the trust policy (test_job_roles.py)",
     },
+    "dashboards": {"arn": "an ARN helper"},
+    "datasets": {"arn": "an ARN helper"},
 }  # fmt: skip
 
 SERVICES: dict[str, Callable[[Lake], object]] = {
@@ -398,6 +458,8 @@ SERVICES: dict[str, Callable[[Lake], object]] = {
     "named_queries": lambda lake: lake.queries.named_queries,
     "prepared_statements": lambda lake: lake.queries.prepared_statements,
     "iam": lambda lake: lake.iam,
+    "dashboards": lambda lake: lake.dashboards,
+    "datasets": lambda lake: lake.dashboards.datasets,
 }
 
 
@@ -448,6 +510,12 @@ def build_world(lake: Lake, tmp: Path, needs: tuple[str, ...]) -> World:
         world.ids["crawl_run"] = lake.crawlers.start_crawler("crawl1", wait=True).id
     if "query" in needs:
         world.ids["query"] = lake.query("SELECT 1").id
+    if "dashboard" in needs:
+        lake.dashboards.datasets.create_data_set({"name": "ds", "source": "db.t"})
+        lake.dashboards.create_dashboard(BOARD)
+    if "spice" in needs:
+        lake.dashboards.datasets.create_data_set({"name": "spice", "source": "db.t", "import_mode": "SPICE"})
+        world.ids["ingestion"] = lake.dashboards.datasets.list_ingestions("spice")[0].id
     return world
 
 
@@ -478,6 +546,10 @@ def state(lake: Lake) -> dict[str, Any]:
         "roles": [(r.name, r.trust_policy, iam.attached_policies("role", r.name),
                    iam.list_inline_policies("role", r.name)) for r in iam.list_roles()],
         "policies": [(p.name, p.default_version) for p in iam.list_policies()],
+        "datasets": [(d.name, d.to_dict()["LastUpdatedTime"], d.snapshot,
+                      [i.id for i in lake.dashboards.datasets.list_ingestions(d.name)])
+                     for d in lake.dashboards.datasets.list_data_sets()],
+        "dashboards": [(d.name, d.version) for d in lake.dashboards.list_dashboards()],
     }  # fmt: skip
 
 
@@ -488,7 +560,8 @@ def markdown_table() -> str:
         extra = "".join(f"<br>+ `{a}` on `{r}`" for a, r in op.grants()[1:])
         resource = op.resource.format(s3="arn:aws:s3:::<bucket>", glue="arn:aws:glue:<region>:<account>",
                                       athena="arn:aws:athena:<region>:<account>:workgroup",
-                                      iam="arn:aws:iam::<account>", key="<key>")  # fmt: skip
+                                      iam="arn:aws:iam::<account>", key="<key>",
+                                      qs="arn:aws:quicksight:<region>:<account>")  # fmt: skip
         lines.append(f"| `{op.id}` | `{op.action}` | `{resource}`{extra} |")
     return "\n".join(lines)
 

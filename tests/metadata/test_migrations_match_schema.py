@@ -20,6 +20,7 @@ from sqlalchemy import inspect
 # Import every module that registers tables on metadata_obj, so the comparison sees all of them.
 import lakeport.catalog.schema
 import lakeport.crawler.schema
+import lakeport.dashboards.schema
 import lakeport.etl.schema
 import lakeport.functions.schema
 import lakeport.iam.schema
@@ -37,6 +38,7 @@ from lakeport.metadata.schema import metadata_obj
 REGISTERING_MODULES = (
     lakeport.catalog.schema,
     lakeport.crawler.schema,
+    lakeport.dashboards.schema,
     lakeport.etl.schema,
     lakeport.functions.schema,
     lakeport.iam.schema,
@@ -109,6 +111,9 @@ def test_every_registering_module_is_imported() -> None:
         "metric_data",
         "metric_alarms",
         "metric_alarm_history",
+        "dashboards_datasets",
+        "dashboards_ingestions",
+        "dashboards_dashboards",
     }
     assert expected <= set(metadata_obj.tables)
 

@@ -186,3 +186,18 @@ def test_show_and_describe_answer_from_the_catalog(lake: Lake) -> None:
     failed = lake.queries.start_query_execution("SHOW PARTITIONS people", database="db", wait=True)
     assert failed.state == "FAILED"
     assert "not partitioned" in (failed.state_change_reason or "")
+
+
+def test_get_query_rows_reads_every_row_as_python_values(lake: Lake) -> None:
+    sql = (
+        "SELECT 1 AS i, CAST(2.5 AS double) AS d, DECIMAL '1.20' AS m, true AS b, 'x\"y' AS s, "
+        "DATE '2024-01-02' AS day, CAST(NULL AS bigint) AS n, CAST('NaN' AS double) AS nothing"
+    )
+    execution = lake.query(sql)
+    columns, rows = lake.queries.get_query_rows(execution.id)
+    assert [name for name, _ in columns] == ["i", "d", "m", "b", "s", "day", "n", "nothing"]
+    assert rows[0][:7] == [1, 2.5, 1.2, True, 'x"y', "2024-01-02", None]
+    assert rows[0][7] != rows[0][7]  # NaN
+    many = lake.query("SELECT x FROM UNNEST(sequence(1, 2500)) AS t(x)")
+    assert [r[0] for r in lake.queries.get_query_rows(many.id)[1]] == list(range(1, 2501))
+    assert len(lake.queries.get_query_rows(many.id, max_rows=10)[1]) == 10

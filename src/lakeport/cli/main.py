@@ -83,6 +83,8 @@ GROUPS: dict[str, tuple[str, str, str | None]] = {
     "metrics": ("metrics_cmd", "app", "metrics"),
     "alarms": ("alarms_cmd", "app", "alarms"),
     "logs": ("logs_cmd", "app", "logs"),
+    "dashboards": ("dashboards_cmd", "app", "dashboards"),
+    "data-sets": ("dashboards_cmd", "data_sets_app", "data-sets"),
     "serve": ("serve_cmd", "app", None),
 }
 _mounted: set[str] = set()

@@ -23,11 +23,13 @@ from sqlalchemy.exc import NoSuchModuleError, OperationalError
 from lakeport.errors import ConfigError, LakeportError, ServiceUnavailable, missing_dependency
 from lakeport.metadata.schema import lake_info
 
-HEAD_REVISION = "0012"
+HEAD_REVISION = "0013"
 """The newest migration; a test checks it matches Alembic's head so start-up never has to load Alembic."""
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _WRITE = "lakeport_write"
+SQLITE_POOL_SIZE = 20
+SQLITE_POOL_OVERFLOW = 60
 _PG_MIGRATION_LOCK = 7_261_305_118
 
 T = TypeVar("T")
@@ -110,7 +112,14 @@ class MetadataDB:
         return cls(url, busy_timeout_ms=busy_timeout_ms)
 
     def _sqlite_engine(self, url: str) -> Engine:
-        engine = create_engine(url, connect_args={"timeout": self.busy_timeout_ms / 1000})
+        pool: dict[str, Any] = {}
+        if make_url(url).database not in (None, "", ":memory:"):
+            # `lakeport serve` answers from up to 40 threads (anyio's default), each holding one connection at a
+            # time, beside the scheduler and the audit flusher. QueuePool's default (5 kept, 10 more) makes the
+            # 16th concurrent request wait for a connection, and closes and reopens the extra ones (open, four
+            # PRAGMAs, the WAL check) all the time under load. Kept SQLite connections cost a few file handles.
+            pool = {"pool_size": SQLITE_POOL_SIZE, "max_overflow": SQLITE_POOL_OVERFLOW}
+        engine = create_engine(url, connect_args={"timeout": self.busy_timeout_ms / 1000}, **pool)
         timeout = self.busy_timeout_ms
 
         @event.listens_for(engine, "connect")

@@ -86,3 +86,23 @@ def install_reference_pipeline(
         subscriptions=subscriptions,
         alarms=[a.name for a in alarms],
     )
+
+
+def install_reference_dashboard(lake: Lake, folder: Path = REFERENCE) -> list[str]:
+    """Create or update the Spotify insights dashboard and its datasets (``datasets.yaml``, ``dashboard.yaml``)
+    once the pipeline has written ``spotify.tracks``; returns the dashboard's sheets."""
+    from lakeport.dashboards import load_document, parse_datasets
+
+    datasets = lake.dashboards.datasets
+    existing = {d.name for d in datasets.list_data_sets()}
+    for definition in parse_datasets(load_document(folder / "datasets.yaml")[0]):
+        if definition.name in existing:
+            datasets.update_data_set(definition)
+        else:
+            datasets.create_data_set(definition)
+    text = (folder / "dashboard.yaml").read_text(encoding="utf-8")
+    try:
+        board = lake.dashboards.create_dashboard(text)
+    except AlreadyExists:
+        board = lake.dashboards.update_dashboard(text)
+    return [s["name"] for s in board.definition["sheets"]]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -99,3 +100,27 @@ def results_page(
     if start + size < len(rows):
         out["NextToken"] = str(start + size)
     return out
+
+
+_INTEGERS = {"tinyint", "smallint", "integer", "bigint"}
+_FLOATS = {"real", "double", "decimal"}
+_SPECIAL = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+
+
+def python_value(text: str | None, kind: str) -> Any:
+    """A result value (Athena's text) as Python: int, float, bool, or the text (dates, timestamps, varchar…)."""
+    if text is None:
+        return None
+    base = kind.split("(", 1)[0]
+    if base in _INTEGERS:
+        return int(text)
+    if base in _FLOATS:
+        return _SPECIAL[text] if text in _SPECIAL else float(text)
+    if base == "boolean":
+        return text == "true"
+    return text
+
+
+def python_rows(rows: Sequence[Sequence[str | None]], columns: Sequence[Sequence[str]]) -> list[list[Any]]:
+    kinds = [kind for _, kind in columns]
+    return [[python_value(v, k) for v, k in zip(row, kinds, strict=True)] for row in rows]

@@ -35,7 +35,7 @@ from lakeport.query.engine import ResultSet, Spares
 from lakeport.query.limits import Limits, Runner, runner_for
 from lakeport.query.named_queries import NamedQueries
 from lakeport.query.prepared import PreparedStatements
-from lakeport.query.results import from_csv, metadata, results_page, to_csv, update_count
+from lakeport.query.results import from_csv, metadata, python_rows, results_page, to_csv, update_count
 from lakeport.query.schema import query_executions
 from lakeport.query.tables import ResolvedTable
 from lakeport.query.watch import current as current_watch
@@ -321,6 +321,21 @@ class Queries:
         if not execution.columns and execution.statement_type == "DML":  # CTAS, INSERT INTO: rows written
             updated = update_count(self.storage.read_bytes(bucket, key + ".metadata"))
         return results_page(rows, execution.columns, start=start, size=max_results, updated=updated)
+
+    def get_query_rows(self, execution_id: str, *, max_rows: int = 100_000) -> tuple[list[tuple[str, str]], list[Any]]:
+        """Every result row of a succeeded query as Python values (int, float, bool, text for the rest), with
+        the columns (name, Athena type): what a service caller (the dashboards) reads, without paging."""
+        self._authorize("GetQueryResults")
+        execution = self.get_query_execution(execution_id)
+        if execution.state != SUCCEEDED:
+            raise InvalidInput(
+                f"query execution {execution_id} is {execution.state}, not SUCCEEDED",
+                hint=execution.state_change_reason or "results exist once a query has succeeded",
+            )
+        bucket, key = _split(execution.output_location)
+        rows = from_csv(self.storage.read_bytes(bucket, key), limit=max_rows + 1) if execution.columns else []
+        columns = [(name, kind) for name, kind in execution.columns]
+        return columns, python_rows(rows[1:], columns)
 
     # ---- running
 
