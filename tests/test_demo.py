@@ -8,8 +8,11 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from lakeport import Lake
+
+pytestmark = pytest.mark.xdist_group("demo")  # one worker runs the demo (the module's fixture) for every test
 
 
 def run_demo(lake: Path) -> subprocess.CompletedProcess[str]:
@@ -24,16 +27,23 @@ def run_demo(lake: Path) -> subprocess.CompletedProcess[str]:
     return proc
 
 
-def test_demo_runs_to_the_end_and_is_repeatable(tmp_path: Path) -> None:
-    for n in (1, 2):
-        proc = run_demo(tmp_path / "demo-lake")
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[subprocess.CompletedProcess[str]]]:
+    """The demo run twice on one lake (it must be repeatable); the tests below read that lake."""
+    lake = tmp_path_factory.mktemp("demo") / "demo-lake"
+    return lake, [run_demo(lake), run_demo(lake)]
+
+
+def test_demo_runs_to_the_end_and_is_repeatable(demo: tuple[Path, list[subprocess.CompletedProcess[str]]]) -> None:
+    root, runs = demo
+    for n, proc in enumerate(runs, start=1):
         assert "staging/spotify/spotify-albums_data_2023.csv" in proc.stdout
         assert "demo finished" in proc.stdout
         assert "crawled staging: SUCCEEDED" in proc.stdout
         assert '"Spotify pipeline succeeded" delivered to notifications/spotify-pipeline-events.jsonl' in proc.stdout
         assert f"({n} notification(s) so far)" in proc.stdout
         assert "QuickSight: dashboard spotify (examples/spotify/dashboard.yaml): tracks " in proc.stdout
-    with Lake.open(tmp_path / "demo-lake") as lake:
+    with Lake.open(root) as lake:
         # the reference pipeline's wiring (issue 9): the state machine ran twice, published to the topic, whose
         # one file subscription (installing twice does not subscribe twice) got both; the alarm watches failed runs
         executions = lake.states.list_executions("spotify-pipeline")
@@ -70,11 +80,13 @@ def test_demo_runs_to_the_end_and_is_repeatable(tmp_path: Path) -> None:
         assert lake.catalog.get_table("spotify", "tracks").table_type == "ICEBERG"
 
 
-def test_the_tutorial_query_returns_what_duckdb_returns_on_the_same_files(tmp_path: Path) -> None:
+def test_the_tutorial_query_returns_what_duckdb_returns_on_the_same_files(
+    demo: tuple[Path, list[subprocess.CompletedProcess[str]]],
+) -> None:
     """Acceptance (issue 6): the tutorials' Athena query through lakeport equals raw DuckDB on the Parquet files."""
-    proc = run_demo(tmp_path / "demo-lake")
-    assert "Athena: most popular artists by tracks" in proc.stdout
-    with Lake.open(tmp_path / "demo-lake") as lake:
+    root, runs = demo
+    assert "Athena: most popular artists by tracks" in runs[-1].stdout
+    with Lake.open(root) as lake:
         execution = lake.query(
             "SELECT artist_name, COUNT(track_id) AS total_tracks FROM spotify.tracks GROUP BY artist_name "
             "ORDER BY total_tracks DESC, artist_name"
@@ -95,7 +107,9 @@ def test_the_tutorial_query_returns_what_duckdb_returns_on_the_same_files(tmp_pa
         assert len(got) > 10
 
 
-def test_the_dashboard_queries_return_what_duckdb_returns(tmp_path: Path) -> None:
+def test_the_dashboard_queries_return_what_duckdb_returns(
+    demo: tuple[Path, list[subprocess.CompletedProcess[str]]],
+) -> None:
     """Acceptance (issue 6): the dashboard's queries (examples/spotify/queries.yaml) through lakeport give DuckDB's
     rows on the same Parquet files (without their LIMIT, compared as multisets: ties make a LIMIT's cut arbitrary)."""
     import math
@@ -104,7 +118,7 @@ def test_the_dashboard_queries_return_what_duckdb_returns(tmp_path: Path) -> Non
     import yaml
 
     queries = yaml.safe_load((Path(__file__).parent.parent / "examples/spotify/queries.yaml").read_text())
-    run_demo(tmp_path / "demo-lake")
+    root, _ = demo
 
     def close(a: object, b: object) -> bool:
         if isinstance(b, float):
@@ -113,7 +127,7 @@ def test_the_dashboard_queries_return_what_duckdb_returns(tmp_path: Path) -> Non
             return a == str(b).lower()
         return a == (None if b is None else str(b))
 
-    with Lake.open(tmp_path / "demo-lake") as lake:
+    with Lake.open(root) as lake:
         files = lake.warehouse.data_files("spotify", "tracks")
         con = duckdb.connect()
         for name, template in queries.items():
