@@ -108,3 +108,22 @@ def test_a_reader_cannot_start_or_delete_a_job(client: TestClient, lake: Lake) -
 
 def _admin(lake: Lake) -> tuple[str, str]:
     return _user(lake, "carol", _allow("glue:*", "s3:*"))
+
+
+def test_a_node_preview_over_a_file_that_does_not_read_as_declared_is_a_400_naming_the_job_and_node(
+    tmp_path: Any,
+) -> None:
+    """Found by the OpenAPI fuzz: a CSV source holding bytes that are not UTF-8 made the preview a 500."""
+    lake = Lake.init(tmp_path / "lake")
+    try:
+        lake.storage.put_object("lakeport", "staging/in/a.csv", b"id,amount\n1,\xff\xfe\x00\x81\n")
+        client = TestClient(create_app(lake))
+        auth = _user(lake, "ann", _allow("glue:*", "s3:*"))
+        assert client.post(JOBS, content=JOB_YAML, headers={"content-type": "application/yaml"}, auth=auth).is_success
+        answer = client.get(f"{JOBS}/copy/nodes/big/preview", auth=auth)
+        assert answer.status_code == 400, answer.text
+        message = answer.json()["error"]["message"]
+        assert message.startswith("job copy: node big cannot be read:")
+        assert "\n" not in message
+    finally:
+        lake.close()

@@ -112,6 +112,22 @@ def test_preview_of_csv_json_and_parquet(client: TestClient, lake: Lake, ann: tu
     assert "format" in unknown.json()["error"]["hint"]
 
 
+def test_preview_of_a_csv_with_old_mac_line_ends_and_of_one_with_a_huge_field(
+    client: TestClient, lake: Lake, ann: tuple[str, str]
+) -> None:
+    """Found by the OpenAPI fuzz: bare carriage returns and a field over the csv module's limit were 500s."""
+    lake.storage.put_object(BUCKET, "p/mac.csv", b"id,name\r1,alpha\r2,beta\r")
+    mac = client.get(f"{OBJECTS}/preview", params={"key": "p/mac.csv"}, auth=ann)
+    assert mac.status_code == 200, mac.text
+    assert [c["Name"] for c in mac.json()["columns"]] == ["id", "name"]
+    assert mac.json()["rows"] == [["1", "alpha"], ["2", "beta"]]
+
+    lake.storage.put_object(BUCKET, "p/huge.csv", b"id,blob\n1,ok\n2," + b"x" * 200_000 + b"\n")
+    huge = client.get(f"{OBJECTS}/preview", params={"key": "p/huge.csv"}, auth=ann)
+    assert huge.status_code == 400, huge.text
+    assert "p/huge.csv" in huge.json()["error"]["message"]
+
+
 def test_a_user_who_may_only_list_cannot_upload_or_read(client: TestClient, lake: Lake) -> None:
     bob = _user(lake, "bob", _allow("s3:ListBucket", "s3:ListAllMyBuckets"))
     denied = client.put(OBJECTS, params={"key": "staging/bob.csv"}, content=b"a\n1\n", auth=bob)

@@ -262,6 +262,14 @@ class JobRunner:
                 columns = [d[0] for d in cursor.description or []]
                 rows = cursor.fetchall()
             return list(self.compiler.statements), columns, rows
+        except duckdb.Error as exc:  # the source's files do not read as the job says (a 400, not a crash)
+            first, *_ = str(exc).splitlines() or [type(exc).__name__]
+            where = next((line.strip() for line in str(exc).splitlines() if line.strip().startswith("file =")), "")
+            raise InvalidInput(
+                f"job {self.definition.name}: {'node ' + preview if preview else 'the plan'} cannot be read: {first}"
+                + (f" ({where})" if where else ""),
+                hint="check the source's files against its format and options",
+            ) from None
         finally:
             self.con.close()
             self.con = None

@@ -52,6 +52,7 @@ def create_app(lake: Lake, *, background: dict[str, Any] | None = None) -> FastA
         openapi_url=f"{API}/openapi.json",
         docs_url=f"{API}/docs",
         redoc_url=None,
+        responses=ERRORS,
     )
     app.state.lake = lake
     app.state.auth = Authenticator(lake.iam)
@@ -80,6 +81,18 @@ def create_app(lake: Lake, *, background: dict[str, Any] | None = None) -> FastA
         problems = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in exc.errors())
         body = _error("ValidationException", f"{request.method} {request.url.path}: {problems}")
         return JSONResponse(body, status_code=400)
+
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, exc: Exception) -> JSONResponse:
+        # a bug, not bad input: still the one shape; Starlette re-raises it afterwards, so the server logs it
+        body = _error(
+            "InternalError",
+            f"{request.method} {request.url.path}: an internal error ({type(exc).__name__})",
+            "the server's log has the traceback",
+        )
+        return JSONResponse(body, status_code=500)
+
+    _document_errors_as_answered(app)
 
     @app.post(f"{API}/login", tags=["server"], openapi_extra=action("public"))
     def login(body: Login) -> JSONResponse:
@@ -120,6 +133,48 @@ def create_app(lake: Lake, *, background: dict[str, Any] | None = None) -> FastA
         return render() if callable(render) else ""
 
     return app
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="an AWS-style error code (EntityNotFoundException)")
+    message: str = Field(description="what went wrong, naming the thing at fault")
+    hint: str | None = Field(description="what to do next, when there is something to say")
+    type: str = Field(description="the lakeport error class (NotFound, InvalidInput, ...)")
+    retryable: bool = Field(description="whether the same request may succeed later")
+
+
+class ErrorBody(BaseModel):
+    """The one error shape (:meth:`LakeportError.to_dict`)."""
+
+    error: ErrorDetail
+
+
+# every route may answer with these (in the one error shape); declared so the document says what the API does
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "Invalid input (a request that breaks this document, too)"},
+    401: {"model": ErrorBody, "description": "No credentials, or credentials that are not valid"},
+    403: {"model": ErrorBody, "description": "The caller's policies do not allow the action"},
+    404: {"model": ErrorBody, "description": "The named thing does not exist"},
+    409: {"model": ErrorBody, "description": "The thing exists already, or is in a state that forbids this"},
+}
+
+
+def _document_errors_as_answered(app: FastAPI) -> None:
+    """Drop FastAPI's 422 from the document: a request that fails validation gets 400 in the one error shape."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = build()
+            for item in document.get("paths", {}).values():
+                for operation in item.values():
+                    operation.get("responses", {}).pop("422", None)
+            schemas = document.get("components", {}).get("schemas", {})
+            for unused in ("HTTPValidationError", "ValidationError"):
+                schemas.pop(unused, None)
+        return app.openapi_schema or build()
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 class Login(BaseModel):

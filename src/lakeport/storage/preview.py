@@ -90,7 +90,7 @@ def preview_object(
     head, cut = _head(storage, info, max_bytes, compressed)
     if chosen == "csv":
         delimiter = "\t" if key.removesuffix(".gz").endswith(".tsv") else None
-        columns, rows, more = _csv(head, limit, delimiter)
+        columns, rows, more = _csv(head, limit, delimiter, key)
     else:
         columns, rows, more = _json(head, limit, cut, key)
     warnings = [f"read the first {max_bytes} bytes only"] if cut else []
@@ -130,25 +130,28 @@ def _head(storage: Storage, info: ObjectInfo, max_bytes: int, compressed: bool) 
     return data.decode("utf-8", errors="replace").lstrip("\ufeff"), cut
 
 
-def _csv(text: str, limit: int, delimiter: str | None) -> tuple[list[dict[str, str]], list[list[Any]], bool]:
+def _csv(text: str, limit: int, delimiter: str | None, key: str) -> tuple[list[dict[str, str]], list[list[Any]], bool]:
     if delimiter is None:
         try:
             delimiter = csv.Sniffer().sniff(text[: 64 * 1024], delimiters=",;|\t").delimiter
         except csv.Error:
             delimiter = ","
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    header = next(reader, None)
-    if header is None:
-        return [], [], False
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)  # "" lets csv see \r, \r\n and \n ends
     rows: list[list[Any]] = []
     more = False
-    for record in reader:
-        if not record:
-            continue
-        if len(rows) == limit:
-            more = True
-            break
-        rows.append(list(record) + [None] * (len(header) - len(record)))
+    try:
+        header = next(reader, None)
+        if header is None:
+            return [], [], False
+        for record in reader:
+            if not record:
+                continue
+            if len(rows) == limit:
+                more = True
+                break
+            rows.append(list(record) + [None] * (len(header) - len(record)))
+    except csv.Error as exc:  # a field past csv's size limit, say
+        raise InvalidInput(f"{key}: not readable as CSV (line {reader.line_num}): {exc}") from None
     names = [name or f"col{i}" for i, name in enumerate(header)]
     return [{"Name": name, "Type": "string"} for name in names], [r[: len(names)] for r in rows], more
 

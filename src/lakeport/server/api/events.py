@@ -33,6 +33,7 @@ MAX_POSITION = 2**62  # bus positions are SQLite integers
     "/stream",
     response_class=StreamingResponse,
     openapi_extra=action(STREAM_ACTION, "arn:aws:events:{region}:{account}:event-bus/default"),
+    responses={200: {"content": {"text/event-stream": {}}, "description": "server-sent events"}},
 )
 async def stream(
     lake: CallerLake,

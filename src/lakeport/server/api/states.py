@@ -47,7 +47,16 @@ def describe_machine(lake: CallerLake, name: str) -> dict[str, Any]:
     return lake.states.describe_state_machine(name).to_aws()
 
 
-@router.get("/machines/{name}/graph", openapi_extra=action("states:DescribeStateMachine", MACHINE))
+@router.get(
+    "/machines/{name}/graph",
+    openapi_extra=action("states:DescribeStateMachine", MACHINE),
+    responses={
+        200: {
+            "content": {"image/svg+xml": {"schema": {"type": "string"}}},
+            "description": "the graph as JSON, or with ?format=svg a picture",
+        }
+    },
+)
 def machine_graph(
     lake: CallerLake,
     name: str,
