@@ -70,6 +70,29 @@ class Authenticator:
             code="MissingAuthenticationToken",
         )
 
+    def remembered(self, request: Request) -> Principal | None:
+        """The caller when their credentials are remembered and not about to expire (no scrypt, no I/O: safe on
+        the event loop); None when :meth:`principal` has work to do."""
+        header = request.headers.get("authorization", "")
+        if header.lower().startswith("basic "):
+            try:
+                key_id, secret = _basic(header)
+            except NotAuthenticated:
+                return None
+            entry = (key_id, hmac.new(self._pepper, secret.encode(), hashlib.sha256).digest())
+            with self._lock:
+                found = self._keys.get(entry)
+            if found is None or found.until - time.monotonic() < REFRESH_AHEAD_SECONDS:
+                return None
+            return found.principal
+        token = request.cookies.get(SESSION_COOKIE)
+        if token:
+            with self._lock:
+                found = self._sessions.get(token)
+            if found is not None and found.until > time.monotonic():
+                return found.principal
+        return None
+
     def with_key(self, key_id: str, secret: str) -> Principal:
         entry = (key_id, hmac.new(self._pepper, secret.encode(), hashlib.sha256).digest())
         now = time.monotonic()

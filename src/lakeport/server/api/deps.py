@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from fastapi import Depends, Query, Request
+from starlette.concurrency import run_in_threadpool
 
 from lakeport.errors import InvalidInput
 
@@ -18,10 +19,23 @@ T = TypeVar("T")
 _VIEWS_LOCK = threading.Lock()
 
 
-def caller_lake(request: Request) -> Lake:
-    """The lake's services acting as the authenticated caller (one view per principal, kept for reuse)."""
+async def caller_lake(request: Request) -> Lake:
+    """The lake's services acting as the authenticated caller (one view per principal, kept for reuse).
+
+    On the event loop when the caller's credentials are remembered (a dictionary lookup); a secret not checked
+    yet (scrypt) or a view not made yet go to the thread pool, so that the loop never waits for them."""
     app = request.app
-    principal = app.state.auth.principal(request)
+    principal = app.state.auth.remembered(request)
+    if principal is None:
+        principal = await run_in_threadpool(app.state.auth.principal, request)
+    views: dict[str, Any] = app.state.views
+    view = views.get(principal.arn)
+    if view is not None:
+        return view  # type: ignore[no-any-return]
+    return await run_in_threadpool(_view_of, app, principal)
+
+
+def _view_of(app: Any, principal: Any) -> Lake:
     views: dict[str, Any] = app.state.views
     with _VIEWS_LOCK:
         view = views.get(principal.arn)
@@ -36,11 +50,7 @@ CallerLake = Annotated["Lake", Depends(caller_lake)]
 class Page:
     """``?limit=&next_token=`` over a list: tokens are opaque offsets."""
 
-    def __init__(
-        self,
-        limit: Annotated[int, Query(ge=1, le=1000, description="at most this many items")] = 100,
-        next_token: Annotated[str | None, Query(description="the nextToken of the previous page")] = None,
-    ) -> None:
+    def __init__(self, limit: int = 100, next_token: str | None = None) -> None:
         self.limit = limit
         self.offset = _offset(next_token)
 
@@ -64,7 +74,15 @@ def _offset(token: str | None) -> int:
     return value
 
 
-Paging = Annotated[Page, Depends(Page)]
+async def _page(
+    limit: Annotated[int, Query(ge=1, le=1000, description="at most this many items")] = 100,
+    next_token: Annotated[str | None, Query(description="the nextToken of the previous page")] = None,
+) -> Page:
+    """The page asked for (on the event loop: it is arithmetic, not worth a trip to the thread pool)."""
+    return Page(limit, next_token)
+
+
+Paging = Annotated[Page, Depends(_page)]
 
 
 def action(name: str, resource: str = "") -> dict[str, Any]:
