@@ -124,3 +124,24 @@ def test_filters_and_retention(local_lake: Lake, ann: Principal) -> None:
     trail.retention_days = 90
     assert trail.prune() == 1
     assert len(trail.events()) == 2
+
+
+def test_events_of_a_lake_dropped_before_its_flush_are_still_written(tmp_path: Path) -> None:
+    """A caller may drop its lake the moment a call is denied (the CLI does): the buffered event must not go with
+    it; the flusher (or the process's exit) still writes it."""
+    import gc
+
+    root = tmp_path / "lake"
+    Lake.init(root).close()
+    lake = Lake.open(root)
+    ann = Principal(arn="arn:aws:iam::000000000000:user/ann", name="ann")
+    with pytest.raises(AccessDenied):
+        lake.iam.authorize(ann, "iam:ListUsers", "*")
+    del lake
+    gc.collect()
+    with Lake.open(root) as reader:
+        deadline = time.monotonic() + 5
+        while not reader.iam.lookup_events(principal="ann") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        events = reader.iam.lookup_events(principal="ann")
+    assert [(e.action, e.decision) for e in events] == [("iam:ListUsers", "ImplicitDeny")]

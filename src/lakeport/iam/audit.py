@@ -45,17 +45,23 @@ class AuditEvent:
 
 
 _TRAILS: weakref.WeakSet[AuditTrail] = weakref.WeakSet()
+# trails holding events not written yet: kept alive by this set (not only by their lake, which a caller may drop
+# before the flusher's interval is up) until a flush empties them, at the latest when the process exits
+_UNWRITTEN: set[AuditTrail] = set()
 
 
 @atexit.register
 def _flush_all() -> None:
-    for trail in list(_TRAILS):
+    for trail in {*_TRAILS, *_UNWRITTEN}:
         trail.flush()
 
 
 def _after_fork_in_child() -> None:
-    """A forked child has none of its parent's threads: each trail starts its own flusher on next use."""
+    """A forked child has none of its parent's threads: each trail starts its own flusher on next use; the
+    events the parent had buffered are the parent's to write (the child would write them twice)."""
+    _UNWRITTEN.clear()
     for trail in list(_TRAILS):
+        trail._rows = []
         trail._flusher = None
         trail._pending = threading.Event()
         trail._full = threading.Event()
@@ -149,6 +155,8 @@ class AuditTrail:
         with self._lock:
             self._rows.append(row)
             count = len(self._rows)
+            if count == 1:
+                _UNWRITTEN.add(self)
             if self._flusher is None:
                 self._flusher = threading.Thread(
                     target=_flush_loop,
@@ -174,6 +182,9 @@ class AuditTrail:
             with self._lock:
                 rows, self._rows = self._rows, []
             if not rows:
+                with self._lock:
+                    if not self._rows:
+                        _UNWRITTEN.discard(self)
                 return
             try:
                 self.db.run_write(lambda conn: _insert(conn, rows))
@@ -181,6 +192,9 @@ class AuditTrail:
                 with self._lock:  # keep them for the next flush
                     self._rows[:0] = rows
                 raise
+            with self._lock:
+                if not self._rows:
+                    _UNWRITTEN.discard(self)
             if time.monotonic() - self._pruned > PRUNE_EVERY_SECONDS:
                 self.prune()
 
