@@ -57,7 +57,7 @@ def main(ctx):
     total = 0
     for round_ in range(20):
         total += ctx.con.execute(
-            "SELECT sum(i * i % 7) FROM range(1500000) t(i) WHERE i % 3 <> {r}".format(r=round_ % 3)
+            "SELECT sum(i * i % 7) FROM range(5000000) t(i) WHERE i % 3 <> {r}".format(r=round_ % 3)
         ).fetchone()[0]
         for i in range(20000):
             total += i % 13
@@ -164,6 +164,20 @@ def bench_sqlite(path: Path, events: list[dict[str, object]], batch: int) -> dic
     return out
 
 
+def wait_for_exit(lake: Lake, run_id: str, timeout: float = 30.0) -> None:
+    """Wait until the run's worker process has ended (the run is recorded as finished a little before)."""
+    from sqlalchemy import select
+
+    from lakeport.etl.schema import job_runs
+    from lakeport.processes import process_alive
+
+    with lake.db.read() as conn:
+        pid = conn.execute(select(job_runs.c.pid).where(job_runs.c.id == run_id)).scalar_one()
+    deadline = time.monotonic() + timeout
+    while pid and process_alive(int(pid)) and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
 def bench_job(root: Path, lines: int, repeat: int) -> dict[str, list[float]]:
     """Run time (in the worker) and CPU time of the script (all its threads, the log flusher's included)."""
     script = root.parent / "chatty_job.py"
@@ -183,6 +197,7 @@ def bench_job(root: Path, lines: int, repeat: int) -> dict[str, list[float]]:
                     raise SystemExit(f"job run {run.id}: {run.state} {run.error}")
                 out[key].append(float(run.metrics["seconds"]))
                 out[f"{key}_cpu"].append(float(cpu_file.read_text()))
+                wait_for_exit(lake, run.id)  # its closing work (log flush, WAL checkpoint) must not slow the next
         last = lake.jobs.list_job_runs("chatty", limit=1)[0]
         stored = len(lake.logs.events(last.log_group, last.log_stream, limit=1_000_000))
         if stored < lines:
