@@ -20,9 +20,17 @@ $(STAMP): pyproject.toml
 demo: $(STAMP) ## Create a lake, load the Spotify sample, run the pipeline, print results
 	$(BIN)/python -m lakeport.demo $(DEMO_LAKE)
 
-test: $(STAMP) lint ## Lint, then run the whole test suite
+# The suite's workers often wait (processes starting, state machines' Waits, polling), so lint runs beside
+# them and there is one more worker than cores; make test fails if either fails.
+TEST_WORKERS ?= 3
+
+test: $(STAMP) ## Lint and run the whole test suite (side by side)
 	$(BIN)/python tests/support/system_deps.py
-	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+	@$(MAKE) --no-print-directory lint > .lint.log 2>&1 & lint=$$!; \
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS); tests=$$?; \
+	wait $$lint; linted=$$?; cat .lint.log; rm -f .lint.log; \
+	if [ $$linted -ne 0 ]; then echo "make test: lint failed (above)"; fi; \
+	exit $$(( tests != 0 || linted != 0 ))
 
 screenshots: $(STAMP) ## Run the browser tests and save the console's screenshots to docs/images
 	LAKEPORT_SCREENSHOTS=1 $(BIN)/python -m pytest tests/web
