@@ -136,6 +136,8 @@ def _csv(text: str, limit: int, delimiter: str | None, key: str) -> tuple[list[d
             delimiter = csv.Sniffer().sniff(text[: 64 * 1024], delimiters=",;|\t").delimiter
         except csv.Error:
             delimiter = ","
+    if csv.field_size_limit() < len(text) + 1:  # a long field is data, not an error (the text is capped already)
+        csv.field_size_limit(len(text) + 1)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)  # "" lets csv see \r, \r\n and \n ends
     rows: list[list[Any]] = []
     more = False
@@ -150,7 +152,7 @@ def _csv(text: str, limit: int, delimiter: str | None, key: str) -> tuple[list[d
                 more = True
                 break
             rows.append(list(record) + [None] * (len(header) - len(record)))
-    except csv.Error as exc:  # a field past csv's size limit, say
+    except csv.Error as exc:
         raise InvalidInput(f"{key}: not readable as CSV (line {reader.line_num}): {exc}") from None
     names = [name or f"col{i}" for i, name in enumerate(header)]
     return [{"Name": name, "Type": "string"} for name in names], [r[: len(names)] for r in rows], more
