@@ -51,8 +51,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO / "src"), str(REPO)]
 
-from rich.console import Console  # noqa: E402
-from rich.table import Table  # noqa: E402
+from bench.report import Report  # noqa: E402
 
 ROUTES = ("list tables", "get job run", "describe execution")
 TABLES = 20
@@ -271,28 +270,6 @@ def ms(values: Sequence[float], q: float) -> str:
         return "–"
     ordered = sorted(values)
     return f"{ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000:.1f}"
-
-
-class Report:
-    """Tables printed with rich, or as GitHub Markdown for docs/benchmarks.md."""
-
-    def __init__(self, markdown: bool) -> None:
-        self.console = Console(width=160)
-        self.markdown = markdown
-
-    def note(self, text: str) -> None:
-        self.console.print(text, highlight=False, markup=False)
-
-    def table(self, title: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-        if self.markdown:
-            lines = [f"{title}:", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-            lines += ["| " + " | ".join(row) + " |" for row in rows]
-            print("\n".join(lines) + "\n")
-            return
-        table = Table(*header, title=title)
-        for row in rows:
-            table.add_row(*row)
-        self.console.print(table)
 
 
 def rows_for(phase: str, result: dict[str, Samples]) -> list[list[str]]:

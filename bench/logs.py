@@ -24,16 +24,14 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO / "src"), str(REPO)]
 
-from rich.console import Console  # noqa: E402
-from rich.table import Table  # noqa: E402
 
+from bench.report import Report  # noqa: E402
 from lakeport import Lake  # noqa: E402
 from lakeport.etl import JobDefinition  # noqa: E402
 from lakeport.metadata.times import now  # noqa: E402
@@ -66,28 +64,6 @@ def main(ctx):
     print(f"done: {total}", file=out)
     Path(ctx.args["cpu_file"]).write_text(str(time.process_time() - cpu))
 """
-
-
-class Report:
-    """Tables printed with rich, or as GitHub Markdown for docs/benchmarks.md."""
-
-    def __init__(self, markdown: bool) -> None:
-        self.console = Console(width=140)
-        self.markdown = markdown
-
-    def note(self, text: str) -> None:
-        self.console.print(text, highlight=False)
-
-    def table(self, title: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-        if self.markdown:
-            lines = [f"{title}:", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-            lines += ["| " + " | ".join(row) + " |" for row in rows]
-            print("\n".join(lines) + "\n")
-            return
-        table = Table(*header, title=title)
-        for row in rows:
-            table.add_row(*row)
-        self.console.print(table)
 
 
 def make_events(count: int) -> list[dict[str, object]]:

@@ -23,7 +23,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,10 +32,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO / "src"), str(REPO)]
 
 import yaml  # noqa: E402
-from rich.console import Console  # noqa: E402
-from rich.table import Table  # noqa: E402
 
 from bench import query_tpch  # noqa: E402
+from bench.report import Report  # noqa: E402
 
 if TYPE_CHECKING:
     import duckdb
@@ -44,28 +43,6 @@ if TYPE_CHECKING:
 
 PAGE = 100  # the first page an application reads
 SPOTIFY_QUERIES: dict[str, str] = yaml.safe_load((REPO / "examples" / "spotify" / "queries.yaml").read_text())
-
-
-class Report:
-    """Tables printed with rich, or as GitHub Markdown for docs/benchmarks.md."""
-
-    def __init__(self, markdown: bool) -> None:
-        self.console = Console(width=140)
-        self.markdown = markdown
-
-    def note(self, text: str) -> None:
-        self.console.print(text, highlight=False)
-
-    def table(self, title: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-        if self.markdown:
-            lines = [f"{title}:", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-            lines += ["| " + " | ".join(row) + " |" for row in rows]
-            print("\n".join(lines) + "\n")
-            return
-        table = Table(*header, title=title)
-        for row in rows:
-            table.add_row(*row)
-        self.console.print(table)
 
 
 def timed_lakeport(lake: Lake, sql: str, database: str) -> float:
