@@ -21,13 +21,15 @@ demo: $(STAMP) ## Create a lake, load the Spotify sample, run the pipeline, prin
 	$(BIN)/python -m lakeport.demo $(DEMO_LAKE)
 
 # The suite's workers often wait (processes starting, state machines' Waits, polling), so lint runs beside
-# them and there is one more worker than cores; make test fails if either fails.
+# them and there is one more worker than cores; make test fails if either fails. --dist loadfile keeps each
+# file on one worker, so a file's module fixtures (a served lake, a browser) are made once (xdist's loadgroup
+# no longer groups anything on pytest 9.2: it renames a node id attribute pytest stopped reading).
 TEST_WORKERS ?= 3
 
 test: $(STAMP) ## Lint and run the whole test suite (side by side)
 	$(BIN)/python tests/support/system_deps.py
 	@$(MAKE) --no-print-directory lint > .lint.log 2>&1 & lint=$$!; \
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS); tests=$$?; \
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS); tests=$$?; \
 	wait $$lint; linted=$$?; cat .lint.log; rm -f .lint.log; \
 	if [ $$linted -ne 0 ]; then echo "make test: lint failed (above)"; fi; \
 	exit $$(( tests != 0 || linted != 0 ))

@@ -27,7 +27,7 @@ def run_demo(lake: Path) -> subprocess.CompletedProcess[str]:
     return proc
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # session: tests of other files may run between these on the worker
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[subprocess.CompletedProcess[str]]]:
     """The demo run twice on one lake (it must be repeatable); the tests below read that lake."""
     lake = tmp_path_factory.mktemp("demo") / "demo-lake"
