@@ -99,17 +99,26 @@ def postgres_db_url(postgres_url: str) -> Iterator[str]:
         yield url
 
 
-# The longest tests go first: pytest-xdist hands tests out in collection order, so a long test collected last
-# would leave the other worker idle at the end of the run.
-LONG_FIRST = (
+# The longest files go first: pytest-xdist hands files out in collection order, so a long file collected last
+# would leave the other workers idle at the end of the run.
+LONG_FIRST = (  # by their total time in a full run (make test, 3 workers, each file on one worker)
+    "tests/iam/test_service_authorization.py",
+    "tests/query/test_differential.py",
+    "tests/storage/test_listing.py",
     "tests/warehouse/test_isolation.py",
-    "tests/etl/test_crash_safety.py",
     "tests/storage/test_streaming.py",
+    "tests/cli/test_cli.py",
+    "tests/storage/test_contract.py",
+    "tests/cli/test_iam_cli.py",
+    "tests/cli/test_sql_cmd.py",
+    "tests/etl/test_worker_start.py",
     "tests/web/test_console.py",
     "tests/test_demo.py",
+    "tests/etl/test_crash_safety.py",
+    "tests/metadata/test_concurrency.py",
+    "tests/crawler/test_robustness.py",
+    "tests/cli/test_states_cli.py",
     "tests/datasets/test_generator.py",
-    "tests/etl/test_bookmarks.py",
-    "tests/cli/test_iam_cli.py",
 )
 
 
