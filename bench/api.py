@@ -36,8 +36,6 @@ import itertools
 import multiprocessing
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -180,38 +178,12 @@ def warm(kind: str, target: Target, threads: int) -> None:
 
 @contextmanager
 def serving(lake: Path, log: Path) -> Iterator[str]:
-    """``lakeport serve`` on a free loopback port (as tests/support/serve.py, its stderr kept in ``log``); its URL."""
-    import httpx
-    from tests.support.serve import free_port
+    """``lakeport serve`` on a free loopback port (tests/support/serve.py, with the bench's environment and its
+    stderr kept in ``log``); its URL."""
+    from tests.support.serve import serving as serve
 
-    port = free_port()
-    with log.open("wb") as err:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "lakeport.cli.main", "--lake", str(lake), "serve", "--port", str(port)],
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-            env=SERVE_ENV,
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise SystemExit(f"lakeport serve did not come up: {log.read_text()[-2000:]}")
-        time.sleep(0.1)
-    try:
+    with serve(lake, env=SERVE_ENV, log=log) as (url, _):
         yield url
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 class Load:
