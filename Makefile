@@ -17,8 +17,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-demo: $(STAMP) ## Create a lake, load the Spotify sample, run the pipeline, print results
-	$(BIN)/python -m lakeport.demo $(DEMO_LAKE)
+DEMO_PORT ?= 8080
+
+demo: $(STAMP) ## Create a lake, load the Spotify sample, run the pipeline, print results, serve the dashboard
+	$(BIN)/python -m lakeport.demo $(DEMO_LAKE) --serve --port $(DEMO_PORT)
 
 # The suite's workers often wait (processes starting, state machines' Waits, polling), so lint runs beside
 # them and there is one more worker than cores; make test fails if either fails. --dist loadfile keeps each

@@ -20,9 +20,10 @@ REPO = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test may pick up the developer's lake or settings from the environment."""
+    """No test may pick up the developer's lake or settings from the environment (``LAKEPORT_SCREENSHOTS``, which
+    asks the console tests to save their screenshots, is no setting and stays)."""
     for name in list(os.environ):
-        if name.startswith("LAKEPORT_"):
+        if name.startswith("LAKEPORT_") and name != "LAKEPORT_SCREENSHOTS":
             monkeypatch.delenv(name)
 
 

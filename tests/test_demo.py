@@ -3,35 +3,88 @@
 from __future__ import annotations
 
 import json
+import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import duckdb
+import httpx
 import pytest
 
 from lakeport import Lake
+from lakeport.iam.credentials import credentials_path, read_credentials_file
+from tests.support.serve import free_port
 
 pytestmark = pytest.mark.xdist_group("demo")  # one worker runs the demo (the module's fixture) for every test
 
 
+COMMAND = [sys.executable, "-m", "lakeport.demo"]
+
+
 def run_demo(lake: Path) -> subprocess.CompletedProcess[str]:
     proc = subprocess.run(
-        [sys.executable, "-m", "lakeport.demo", str(lake), "--scale", "0.01"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+        [*COMMAND, str(lake), "--scale", "0.01"], capture_output=True, text=True, timeout=120, check=False
     )
     assert proc.returncode == 0, proc.stderr
     return proc
 
 
+def serve_demo(lake: Path) -> subprocess.CompletedProcess[str]:
+    """``make demo``'s way: the demo, then the console serving the dashboard until Ctrl-C. Checks over HTTP that the
+    dashboard page is served (sign-in first) and that the printed key reads the dashboard's data."""
+    port = free_port()
+    argv = [*COMMAND, str(lake), "--scale", "0.01", "--serve", "--port", str(port)]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    assert proc.stderr is not None
+    lines: list[str] = []
+    try:
+        deadline = time.monotonic() + 120
+        while not any("serving; Ctrl-C stops" in line for line in lines):
+            line = proc.stdout.readline()
+            assert line or proc.poll() is None, "".join(lines) + proc.stderr.read()
+            assert time.monotonic() < deadline, "".join(lines)
+            lines.append(line)
+        url = f"http://127.0.0.1:{port}"
+        assert any(f"{url}/dashboards/spotify" in line for line in lines)
+        key_id = next(re.search(r"access key (\S+)", line) for line in lines if "sign in with access key" in line)
+        assert key_id is not None
+        with Lake.open(lake) as opened:
+            found = read_credentials_file(credentials_path(opened.root))
+        assert found is not None
+        assert found.access_key_id == key_id.group(1)
+        with httpx.Client(base_url=url, timeout=30) as client:
+            for _ in range(100):  # the port opens just after the line is printed
+                try:
+                    page = client.get("/dashboards/spotify")
+                    break
+                except httpx.ConnectError:
+                    time.sleep(0.1)
+            assert page.status_code == 303
+            assert page.headers["location"].startswith("/login")
+            data = client.post(
+                "/api/v1/dashboards/spotify/data",
+                json={"Sheet": "Overview"},
+                auth=(found.access_key_id, found.secret_access_key),
+            )
+            assert data.status_code == 200, data.text
+            assert {v["Visual"] for v in data.json()["Visuals"]} >= {"tracks", "top-artists"}
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    return subprocess.CompletedProcess(argv, proc.returncode, "".join(lines) + out, err)
+
+
 @pytest.fixture(scope="session")  # session: tests of other files may run between these on the worker
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[subprocess.CompletedProcess[str]]]:
-    """The demo run twice on one lake (it must be repeatable); the tests below read that lake."""
+    """The demo run twice on one lake (it must be repeatable), the second time serving its dashboard as
+    ``make demo`` does; the tests below read that lake."""
     lake = tmp_path_factory.mktemp("demo") / "demo-lake"
-    return lake, [run_demo(lake), run_demo(lake)]
+    return lake, [run_demo(lake), serve_demo(lake)]
 
 
 def test_demo_runs_to_the_end_and_is_repeatable(demo: tuple[Path, list[subprocess.CompletedProcess[str]]]) -> None:
@@ -50,8 +103,13 @@ def test_demo_runs_to_the_end_and_is_repeatable(demo: tuple[Path, list[subproces
         assert [e.status for e in executions] == ["SUCCEEDED", "SUCCEEDED"]
         (subscription,) = lake.notify.list_subscriptions_by_topic("spotify-pipeline-events")
         assert subscription.protocol == "file"
-        notes = [json.loads(line) for line in (lake.root / "notifications" / "spotify-pipeline-events.jsonl").open()]
+        sent = [json.loads(line) for line in (lake.root / "notifications" / "spotify-pipeline-events.jsonl").open()]
+        notes = [n for n in sent if n["Subject"].startswith("Spotify pipeline")]
         assert [n["Subject"] for n in notes] == ["Spotify pipeline succeeded"] * 2
+        # while the second run served, the scheduler evaluated the alarm: INSUFFICIENT_DATA → OK is an OKAction
+        assert {n["Subject"] for n in sent} - {"Spotify pipeline succeeded"} <= {
+            'OK: "spotify-job-failed" in us-east-1'
+        }
         assert {json.loads(n["Message"])["execution"] for n in notes} == {e.arn for e in executions}
         (alarm,) = lake.alarms.describe_alarms()
         assert (alarm.name, alarm.metric_name, alarm.namespace) == ("spotify-job-failed", "JobRunsFailed", "Glue")

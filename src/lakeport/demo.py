@@ -5,12 +5,15 @@ Create a lake, generate the Spotify 2023 sample (scale 0.1 by default: about 44k
 (``lakeport.pipelines``: job, crawler, state machine, topic with a file subscription, alarm) and run its state
 machine: the tutorials' ETL job (examples/spotify/job.yaml) into the Iceberg table ``spotify.tracks``, the
 crawler over staging into the ``spotify`` database, the tutorials' Athena query, and the success notification.
-Later issues add the object-event trigger and the dashboard to this same script.
+Then it installs the Spotify insights dashboard (examples/spotify/dashboard.yaml), prints its KPIs and, with
+``--serve`` (what ``make demo`` passes), serves the lake's console and API so the dashboard opens in a browser
+(Ctrl-C stops).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import time
@@ -109,14 +112,43 @@ def run(lake_path: Path, *, scale: float, seed: int) -> None:
     lake.close()
 
 
+def serve(lake_path: Path, *, host: str, port: int) -> None:
+    """Serve the demo lake: the console's dashboard page, signed in with the administrator's key, which the demo
+    keeps in the lake's credentials file."""
+    from lakeport.iam.credentials import credentials_path, ensure_admin_credentials, read_credentials_file
+    from lakeport.server import Server
+
+    with Lake.open(lake_path) as lake:
+        ensure_admin_credentials(lake.iam, lake.root)
+        key = read_credentials_file(credentials_path(lake.root))
+        server = Server(lake, host=host, port=port)
+        console.print(
+            f"[bold]dashboard[/] {server.url}/dashboards/spotify   (console {server.url}/, API {server.url}/api/v1)"
+        )
+        if key is not None:
+            console.print(
+                f"sign in with access key {key.access_key_id} and the secret in {credentials_path(lake.root)}",
+                markup=False,
+            )
+        console.print("serving; Ctrl-C stops")
+        with contextlib.suppress(KeyboardInterrupt):  # uvicorn stops gracefully on Ctrl-C, then raises it again
+            server.run()
+        console.print("stopped")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lakeport.demo", description=__doc__)
     parser.add_argument("lake", nargs="?", default="demo-lake", help="folder for the demo lake")
     parser.add_argument("--scale", type=float, default=0.1, help="size of the Spotify sample (1 = the real size)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--serve", action="store_true", help="then serve the console and the dashboard (Ctrl-C stops)")
+    parser.add_argument("--host", default="127.0.0.1", help="with --serve: the address to listen on")
+    parser.add_argument("--port", type=int, default=8080, help="with --serve: the port to listen on")
     args = parser.parse_args(argv)
     try:
         run(Path(args.lake), scale=args.scale, seed=args.seed)
+        if args.serve:
+            serve(Path(args.lake), host=args.host, port=args.port)
     except LakeportError as exc:
         console.print(f"[bold red]error:[/] {exc.one_line()}")
         return 1

@@ -385,7 +385,7 @@ class Lake:
             account_id=iam.account_id,
             bucket=self.settings.storage.default_bucket,
         )
-        return Dashboards(
+        board = Dashboards(
             db=self.db,
             iam=self.iam,
             principal=self.principal,
@@ -394,6 +394,10 @@ class Lake:
             region=iam.region,
             account_id=iam.account_id,
         )
+        # default views are answered ahead (kept for SPICE datasets) as the service: no viewer's rules
+        board.service = lambda: service.dashboards
+        datasets.on_ingested = lambda name: service.dashboards.warm(dataset=name)
+        return board
 
     def query(self, sql: str, *, database: str = "default") -> QueryExecution:
         """Run one Athena SQL statement to its end (``lake.queries.get_query_results`` reads the rows)."""

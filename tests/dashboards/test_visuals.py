@@ -48,6 +48,26 @@ def test_stacked_bar_groups_by_category_and_color(music: tuple[Lake, pa.Table]) 
     _close(rows, expected)
 
 
+def test_a_stacked_bar_top_n_keeps_the_top_categories_with_all_their_series(music: tuple[Lake, pa.Table]) -> None:
+    """A top-N of a bar with a color counts categories (ranked by the measure over all their series), not rows."""
+    lake, table = music
+    document = {"name": "music-top", "sheets": [{"name": "S", "visuals": [
+        {"id": "top", "kind": "bar", "mode": "stacked", "dataset": "tracks", "dimensions": ["artist"],
+         "color": "album_type", "measures": ["count(*)"], "limit": 4},
+    ]}]}  # fmt: skip
+    lake.dashboards.create_dashboard(document)
+    rows = lake.dashboards.visual_data("music-top", "S", "top").rows
+    top = duck(table, "SELECT artist FROM t GROUP BY 1 ORDER BY count(*) DESC, artist LIMIT 4")
+    assert list(dict.fromkeys(r[0] for r in rows)) == [a for (a,) in top]  # in rank order
+    expected = duck(
+        table,
+        "SELECT artist, album_type, count(*) FROM t WHERE artist IN (SELECT artist FROM t GROUP BY 1 "
+        "ORDER BY count(*) DESC, artist LIMIT 4) GROUP BY 1, 2",
+    )
+    assert sorted(map(tuple, rows), key=str) == sorted(expected, key=str)
+    assert len(rows) > 4  # every series of each of the four
+
+
 def test_line_and_area_with_time_granularity(music: tuple[Lake, pa.Table]) -> None:
     _, rows = _data(music, "Overview", "trend")
     expected = duck(

@@ -114,6 +114,7 @@ def test_every_registering_module_is_imported() -> None:
         "dashboards_datasets",
         "dashboards_ingestions",
         "dashboards_dashboards",
+        "dashboards_answers",
     }
     assert expected <= set(metadata_obj.tables)
 

@@ -15,6 +15,7 @@ import json
 import os
 import subprocess
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -170,5 +171,97 @@ def tab(browser: Browser, served: Served) -> Iterator[Tab]:
     page = context.new_page()
     page.set_default_timeout(15_000)
     opened = Tab(page, Console(page), served.url)
+    yield opened
+    context.close()
+
+
+# ---- the dashboards' browser tests (tests/web/test_dashboards.py): a lake with spotify.tracks and the dashboard
+
+DASHBOARD_VIEWER = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Action": ["sts:GetCallerIdentity", "quicksight:ListDashboards"], "Resource": "*"},
+        {
+            "Effect": "Allow",
+            "Action": ["quicksight:DescribeDashboard", "quicksight:QueryDashboard"],
+            "Resource": "arn:aws:quicksight:*:*:dashboard/spotify",
+        },
+    ],
+}
+DASHBOARD_DESCRIBE_ONLY = {  # may open the dashboard, may not see its data (no quicksight:QueryDashboard)
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": ["sts:GetCallerIdentity", "quicksight:ListDashboards", "quicksight:DescribeDashboard"],
+            "Resource": "*",
+        }
+    ],
+}
+
+
+@dataclass
+class DashboardsServed:
+    """A served lake with the Spotify insights dashboard: ``admin`` (every action, every row), ``viewer`` (may
+    view the dashboard; a row rule shows them only ``genres``) and ``blind`` (no quicksight:QueryDashboard)."""
+
+    root: Path
+    url: str
+    admin: Key
+    viewer: Key
+    blind: Key
+    genres: list[str]
+    process: subprocess.Popen[bytes] = field(repr=False)
+
+
+def prepare_dashboards(root: Path) -> tuple[Key, Key, Key, list[str]]:
+    """Into the lake at ``root`` (initialized): the Spotify sample (scale 0.005), the ETL job run once (it writes
+    ``spotify.tracks``; no crawler or state machine needed), the reference dashboard and its datasets, and a row
+    rule on ``spotify-tracks``."""
+    from lakeport.dashboards import load_document
+    from lakeport.pipelines.reference import REFERENCE, install_reference_dashboard
+
+    with Lake.open(root) as lake:
+        generate_into_lake(lake.storage, SpotifyGenerator(scale=0.005, seed=0), "staging/spotify/")
+        lake.jobs.create_job(JobDefinition.from_file(JOB_FILE))
+        run = lake.jobs.start_job_run("spotify", wait=True)
+        assert run.state == "SUCCEEDED", run
+        assert install_reference_dashboard(lake)[:2] == ["Overview", "Audio features"]
+        # the viewer's genres: the two with the most tracks (each has a few rows at this scale)
+        execution = lake.queries.start_query_execution(
+            "SELECT coalesce(genre_0, '(no genre)') AS g FROM spotify.tracks GROUP BY 1 ORDER BY count(*) DESC, 1 "
+            "LIMIT 2",
+            wait=True,
+        )
+        assert execution.state == "SUCCEEDED", execution.state_change_reason
+        genres = [str(row[0]) for row in lake.queries.get_query_rows(execution.id)[1]]
+        documents = load_document(REFERENCE / "datasets.yaml")[0]["datasets"]
+        tracks = dict(next(d for d in documents if d["name"] == "spotify-tracks"))
+        tracks["row_level_security"] = [{"user": "ada"}, {"user": "vic", "values": {"genre": genres}}]
+        lake.dashboards.datasets.update_data_set(tracks)
+        admin = _user(lake, "ada", EVERYTHING)
+        viewer = _user(lake, "vic", DASHBOARD_VIEWER)
+        blind = _user(lake, "nod", DASHBOARD_DESCRIBE_ONLY)
+        return admin, viewer, blind, genres
+
+
+@pytest.fixture(scope="module")
+def dashboards_served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DashboardsServed]:
+    root = tmp_path_factory.mktemp("dashboards") / "lake"
+    Lake.init(root).close()
+    # the server starts (mostly imports, one core) while the lake is filled beside it (the other core)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        prepared = pool.submit(prepare_dashboards, root)
+        with serving(root) as (url, process):
+            admin, viewer, blind, genres = prepared.result()
+            yield DashboardsServed(root, url, admin, viewer, blind, genres, process)
+
+
+@pytest.fixture
+def dashboard_tab(browser: Browser, dashboards_served: DashboardsServed) -> Iterator[Tab]:
+    context = browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    opened = Tab(page, Console(page), dashboards_served.url)
     yield opened
     context.close()

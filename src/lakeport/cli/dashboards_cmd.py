@@ -202,6 +202,67 @@ def delete(ctx: typer.Context, name: Name, output: OutputOption = None) -> None:
     emit(output_of(ctx, output), {"Arn": arn}, lambda: stdout.print(f"deleted {arn}", markup=False))
 
 
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    name: Name,
+    fmt: Annotated[str, typer.Option("--format", help="html (self-contained, works offline), png or pdf")] = "html",
+    to: Annotated[
+        Path | None,
+        typer.Option("--to", "-t", help="the file to write (default: NAME.FORMAT in the current folder)"),
+    ] = None,
+    sheet: Annotated[str | None, typer.Option("--sheet", help="one sheet only (default: every sheet)")] = None,
+    filter_: Annotated[list[str] | None, typer.Option("--filter", help="NAME=VALUE, JSON or text (repeatable)")] = None,
+    parameter: Annotated[list[str] | None, typer.Option("--parameter", help="NAME=VALUE (repeatable)")] = None,
+    output: OutputOption = None,
+) -> None:
+    """Export a dashboard as one file: HTML that opens offline, or a PNG or PDF drawn by a headless Chromium."""
+    from lakeport.dashboards.export import check_format, export_dashboard
+
+    fmt = fmt.lower()
+    check_format(name, fmt)
+    dashboards = state(ctx).open_lake().dashboards
+    target = to or Path(f"{name}.{fmt}")
+    filters, parameters = _pairs(filter_, "filter"), _pairs(parameter, "parameter")
+    with stderr.status(f"exporting dashboard {name} as {fmt.upper()}…"):
+        written = export_dashboard(dashboards, name, fmt, target, filters=filters, parameters=parameters, sheet=sheet)
+    size = written.stat().st_size
+    emit(output_of(ctx, output), {"Dashboard": name, "Format": fmt, "Path": str(written.resolve()), "Size": size},
+         lambda: stdout.print(f"wrote {written} ({_size(size)})", markup=False))  # fmt: skip
+
+
+@app.command("report")
+def report(
+    ctx: typer.Context,
+    name: Name,
+    report_name: Annotated[str, typer.Argument(metavar="REPORT", help="the report's name (its reports: list)")],
+    output: OutputOption = None,
+) -> None:
+    """Send a dashboard's report now: export it, store the file in the lake and publish it to the report's topic."""
+    from lakeport.dashboards.schedules import send_report
+
+    lake = state(ctx).open_lake()
+    with stderr.status(f"sending report {report_name} of dashboard {name}…"):
+        sent = send_report(lake.dashboards, lake.notify, name, report_name)
+    emit(
+        output_of(ctx, output),
+        sent.to_dict(),
+        lambda: stdout.print(
+            f"published {sent.format.upper()} report {sent.report} ({_size(sent.size)}) to topic {sent.topic}: "
+            f"{sent.path or sent.uri} (message {sent.message_id})",
+            markup=False,
+        ),
+    )
+
+
+def _size(size: int) -> str:
+    if size < 1024:
+        return f"{size:,} bytes"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
 @app.command("refresh")
 def refresh(ctx: typer.Context, name: Name, output: OutputOption = None) -> None:
     """Refresh the SPICE snapshots of every dataset the dashboard uses."""

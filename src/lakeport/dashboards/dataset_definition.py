@@ -31,6 +31,23 @@ class ColumnRule:
 
 
 @dataclass(frozen=True)
+class RefreshDefinition:
+    """When a SPICE dataset is refreshed by itself: on a schedule and/or after a state machine's execution or a
+    job's run succeeds (``after``: ``("state_machine", NAME)`` or ``("job", NAME)``)."""
+
+    schedule: str | None = None
+    after: tuple[tuple[str, str], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.schedule:
+            out["schedule"] = self.schedule
+        if self.after:
+            out["after"] = [{kind: name} for kind, name in self.after]
+        return out
+
+
+@dataclass(frozen=True)
 class DataSetDefinition:
     name: str
     table: str | None = None  # db.table
@@ -41,6 +58,7 @@ class DataSetDefinition:
     row_rules: tuple[RowRule, ...] = ()
     column_rules: tuple[ColumnRule, ...] = ()
     description: str = ""
+    refresh: RefreshDefinition | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "import_mode": self.import_mode}
@@ -59,6 +77,8 @@ class DataSetDefinition:
             out["column_level_security"] = [
                 {"columns": list(c.columns), "principals": list(c.principals)} for c in self.column_rules
             ]
+        if self.refresh is not None:
+            out["refresh"] = self.refresh.to_dict()
         return out
 
 
@@ -85,8 +105,9 @@ def parse_datasets(document: Any) -> list[DataSetDefinition]:
 
 _DATASET_KEYS = {
     "name", "source", "sql", "database", "import_mode", "calculated_fields", "row_level_security",
-    "column_level_security", "description",
+    "column_level_security", "description", "refresh",
 }  # fmt: skip
+_AFTER_KINDS = ("state_machine", "job")
 
 
 def parse_dataset(item: Any) -> DataSetDefinition:
@@ -128,6 +149,7 @@ def parse_dataset(item: Any) -> DataSetDefinition:
                 fields[str(key)] = expression.strip()
     rules = _row_rules(item.get("row_level_security") or [], where, problems)
     column_rules = _column_rules(item.get("column_level_security") or [], where, problems)
+    refresh = _refresh(item.get("refresh"), mode, where, problems)
     problems.raise_if_any(hint="see docs/dashboards.md (datasets)")
     return DataSetDefinition(
         name=name,
@@ -139,7 +161,50 @@ def parse_dataset(item: Any) -> DataSetDefinition:
         row_rules=rules,
         column_rules=column_rules,
         description=str(item.get("description") or ""),
+        refresh=refresh,
     )
+
+
+def _refresh(raw: Any, mode: str, where: str, problems: Problems) -> RefreshDefinition | None:
+    from lakeport.dashboards.schedules import schedule_problem
+
+    if raw is None:
+        return None
+    at = f"{where}, refresh"
+    if not isinstance(raw, Mapping):
+        problems.add(at, "refresh is {schedule: 'rate(1 day)', after: [{state_machine: NAME} | {job: NAME}]}")
+        return None
+    if mode != "SPICE":
+        problems.add(at, "only a SPICE dataset is refreshed (a DIRECT_QUERY one always reads its source)")
+    for key in raw:
+        if key not in ("schedule", "after"):
+            problems.add(at, f"unknown key {key!r}{did_you_mean(str(key), ('schedule', 'after'))}")
+    schedule = raw.get("schedule")
+    if schedule is not None:
+        problem = schedule_problem(schedule)
+        if problem:
+            problems.add(at, problem)
+    after_raw = raw.get("after") or []
+    after: list[tuple[str, str]] = []
+    if not isinstance(after_raw, list):
+        problems.add(at, "after is a list of {state_machine: NAME} or {job: NAME}")
+        after_raw = []
+    for entry in after_raw:
+        kinds = [k for k in _AFTER_KINDS if isinstance(entry, Mapping) and k in entry]
+        if not isinstance(entry, Mapping) or len(entry) != 1 or len(kinds) != 1:
+            problems.add(at, f"after: {entry!r} is not {{state_machine: NAME}} or {{job: NAME}}")
+            continue
+        name = entry[kinds[0]]
+        if not isinstance(name, str) or not re.match(r"^[A-Za-z0-9_.-]{1,255}$", name):
+            problems.add(at, f"after: {kinds[0]} {name!r} is not a name")
+            continue
+        if (kinds[0], name) in after:
+            problems.add(at, f"after: {kinds[0]} {name} is listed twice")
+            continue
+        after.append((kinds[0], name))
+    if schedule is None and not after:
+        problems.add(at, "give a schedule, an after list, or both")
+    return RefreshDefinition(str(schedule).strip() if schedule is not None else None, tuple(after))
 
 
 def _principal_of(rule: Mapping[str, Any], where: str, problems: Problems) -> str | None:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Row
 
-from lakeport.dashboards import snapshots
+from lakeport.dashboards import answers, snapshots
 from lakeport.dashboards.dataset_definition import DataSetDefinition, parse_dataset
 from lakeport.dashboards.definition import DefinitionError, did_you_mean
 from lakeport.dashboards.model import SPICE, DataSet, Ingestion
@@ -68,12 +68,27 @@ class DataSets:
         self.region = region
         self.account_id = account_id
         self.bucket = bucket
+        # called with the dataset's name after an ingestion succeeded (the dashboards service answers its
+        # dashboards' default views then, so that their first viewer finds them kept)
+        self.on_ingested: Callable[[str], Any] | None = None
 
     def arn(self, name: str) -> str:
         return f"arn:aws:quicksight:{self.region}:{self.account_id}:dataset/{name}"
 
     def _authorize(self, action: str, name: str = "*") -> None:
         self.iam.authorize(self.principal, f"quicksight:{action}", self.arn(name))
+
+    def _sync_refresh(self, definition: DataSetDefinition | None, name: str) -> None:
+        """Put (or remove) the rules that refresh a SPICE dataset on schedule or after a run (``schedules.py``)."""
+        from lakeport.dashboards.schedules import refresh_target, remove_rules, sync_refresh_rules
+        from lakeport.triggers import Triggers
+
+        triggers = Triggers(db=self.db, iam=self.iam, principal=self.principal, region=self.region,
+                            account_id=self.account_id)  # fmt: skip
+        if definition is None:
+            remove_rules(triggers, refresh_target(name), exact=True)
+        else:
+            sync_refresh_rules(triggers, definition, self.region, self.account_id)
 
     # ---- the API
 
@@ -86,6 +101,7 @@ class DataSets:
                 f"dataset {parsed.name} already exists", hint=f"update it: lakeport data-sets update {parsed.name}"
             )
         columns = self._probe(parsed)
+        self._sync_refresh(parsed, parsed.name)
         stamp = now()
         self.db.run_write(
             lambda conn: conn.execute(
@@ -112,6 +128,7 @@ class DataSets:
         self._authorize("UpdateDataSet", parsed.name)
         current = self._dataset(parsed.name)
         columns = self._probe(parsed)
+        self._sync_refresh(parsed, parsed.name)
         self.db.run_write(
             lambda conn: conn.execute(
                 update(dashboards_datasets)
@@ -132,6 +149,7 @@ class DataSets:
                     update(dashboards_datasets).where(dashboards_datasets.c.name == parsed.name).values(snapshot=None)
                 )
             )
+            answers.forget(self.db, current.snapshot)
             snapshots.drop(current.snapshot, self.service_catalog(), self.service_storage(), self.bucket)
         return self._dataset(parsed.name)
 
@@ -149,6 +167,7 @@ class DataSets:
         """Delete a dataset, its SPICE snapshot and its ingestion history."""
         self._authorize("DeleteDataSet", name)
         found = self._dataset(name)
+        self._sync_refresh(None, name)
 
         def work(conn: Any) -> None:
             conn.execute(delete(dashboards_datasets).where(dashboards_datasets.c.name == name))
@@ -156,6 +175,7 @@ class DataSets:
 
         self.db.run_write(work)
         if found.snapshot:
+            answers.forget(self.db, found.snapshot)
             snapshots.drop(found.snapshot, self.service_catalog(), self.service_storage(), self.bucket)
 
     def create_ingestion(self, name: str) -> Ingestion:
@@ -198,6 +218,16 @@ class DataSets:
         return self._ingestion(row)
 
     # ---- for the dashboards service (its calls are authorized there)
+
+    def list_cached(self) -> list[DataSet]:
+        """The SPICE datasets that have a snapshot (their visuals' answers are kept)."""
+        with self.db.read() as conn:
+            rows = conn.execute(
+                select(dashboards_datasets).where(
+                    dashboards_datasets.c.import_mode == SPICE, dashboards_datasets.c.snapshot.is_not(None)
+                )
+            ).all()
+        return [_dataset(r) for r in rows]
 
     def _dataset(self, name: str) -> DataSet:
         row = self._row(name)
@@ -332,7 +362,10 @@ class DataSets:
         previous = dataset.snapshot
         snapshots.finish(self.db, ingestion_id, name, result)
         if result.table is not None and previous and previous != result.table:
+            answers.forget(self.db, previous)
             snapshots.drop(previous, self.service_catalog(), self.service_storage(), self.bucket)
+        if result.table is not None and self.on_ingested is not None:
+            self.on_ingested(name)
         with self.db.read() as conn:
             row = conn.execute(select(dashboards_ingestions).where(dashboards_ingestions.c.id == ingestion_id)).one()
         return self._ingestion(row)

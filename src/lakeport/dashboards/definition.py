@@ -169,6 +169,19 @@ class ParameterDefinition:
 
 
 @dataclass(frozen=True)
+class ReportDefinition:
+    """A scheduled report: the dashboard exported as ``format`` and published to an SNS topic."""
+
+    name: str
+    schedule: str  # rate(…) | cron(…)
+    topic: str
+    format: str = "pdf"
+    subject: str | None = None
+    filters: Mapping[str, Any] = field(default_factory=dict)
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class DashboardDefinition:
     name: str
     title: str
@@ -177,6 +190,19 @@ class DashboardDefinition:
     filters: tuple[FilterDefinition, ...]
     sheets: tuple[Sheet, ...]
     document: Mapping[str, Any]
+    reports: tuple[ReportDefinition, ...] = ()
+
+    def report(self, name: str) -> ReportDefinition:
+        for report in self.reports:
+            if report.name == name:
+                return report
+        from lakeport.errors import NotFound
+
+        known = [r.name for r in self.reports]
+        raise NotFound(
+            f"dashboard {self.name} has no report {name!r}{did_you_mean(name, known)}",
+            hint=f"its reports: {', '.join(known) or 'none (add reports: [...] to its definition)'}",
+        )
 
     def datasets(self) -> list[str]:
         return sorted({v.dataset for s in self.sheets for v in s.visuals})
@@ -206,7 +232,11 @@ class DashboardDefinition:
         )
 
 
-_DASHBOARD_KEYS = {"name", "title", "theme", "parameters", "filters", "sheets", "description"}
+_DASHBOARD_KEYS = {"name", "title", "theme", "parameters", "filters", "sheets", "description", "reports"}
+_REPORT_KEYS = {"name", "schedule", "topic", "format", "subject", "filters", "parameters"}
+REPORT_FORMATS = ("html", "pdf", "png")
+_TOPIC_NAME = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+_SUBJECT = re.compile(r"^[\x20-\x7e]{1,99}$")
 _VISUAL_KEYS = {
     "id", "kind", "title", "dataset", "dimensions", "measures", "color", "sort", "limit", "orientation", "mode",
     "granularity", "x", "y", "size", "trend_line", "field", "bins", "rows", "columns", "totals", "format",
@@ -242,6 +272,7 @@ def parse_dashboard(document: Any, name: str | None = None) -> DashboardDefiniti
                 if any(s.name == sheet.name for s in sheets):
                     problems.add(where, f"two sheets are named {sheet.name}")
                 sheets.append(sheet)
+    reports = _reports(document.get("reports") or [], where, problems, known, {f.name for f in filters})
     problems.raise_if_any(hint="see docs/dashboards.md for the YAML reference")
     return DashboardDefinition(
         name=name,
@@ -251,7 +282,82 @@ def parse_dashboard(document: Any, name: str | None = None) -> DashboardDefiniti
         filters=tuple(filters),
         sheets=tuple(sheets),
         document=dict(document, name=name),
+        reports=tuple(reports),
     )
+
+
+def _reports(
+    raw: Any, where: str, problems: Problems, parameters: Mapping[str, ParameterDefinition], filters: set[str]
+) -> list[ReportDefinition]:
+    from lakeport.dashboards.schedules import schedule_problem
+
+    if not isinstance(raw, list):
+        problems.add(where, "reports is a list of {name, schedule, topic, format}")
+        return []
+    out: list[ReportDefinition] = []
+    seen: set[str] = set()
+    for index, item in enumerate(raw):
+        if not isinstance(item, Mapping) or not item.get("name"):
+            problems.add(where, f"report {index + 1} has no name")
+            continue
+        name = str(item["name"])
+        at = f"{where}, report {name}"
+        count = len(problems.errors)
+        if not NAME_PATTERN.match(name):
+            problems.add(at, "name must be 1-128 letters, digits, '.', '_' or '-'")
+        if name in seen:
+            problems.add(at, "two reports have this name")
+        seen.add(name)
+        for key in item:
+            if key not in _REPORT_KEYS:
+                problems.add(at, f"unknown key {key!r}{did_you_mean(str(key), _REPORT_KEYS)}")
+        schedule = item.get("schedule")
+        problem = schedule_problem(schedule)
+        if problem:
+            problems.add(at, problem)
+        topic = item.get("topic")
+        if not isinstance(topic, str) or not _TOPIC_NAME.match(topic):
+            problems.add(at, f"topic {topic!r} is not an SNS topic name (letters, digits, '-' and '_')")
+        fmt = str(item.get("format", "pdf")).lower()
+        if fmt not in REPORT_FORMATS:
+            problems.add(at, f"format {fmt!r} is not one of {', '.join(REPORT_FORMATS)}")
+        subject = item.get("subject")
+        if subject is not None and not (isinstance(subject, str) and _SUBJECT.match(subject)):
+            problems.add(at, "subject must be 1-99 printable ASCII characters on one line (an email subject)")
+        chosen_filters = item.get("filters") or {}
+        if not isinstance(chosen_filters, Mapping):
+            problems.add(at, "filters maps a filter name to its value")
+            chosen_filters = {}
+        for key in chosen_filters:
+            if key not in filters:
+                problems.add(at, f"filter {key!r} is not a filter of the dashboard{did_you_mean(str(key), filters)}")
+        chosen_parameters = item.get("parameters") or {}
+        if not isinstance(chosen_parameters, Mapping):
+            problems.add(at, "parameters maps a parameter name to its value")
+            chosen_parameters = {}
+        for key, value in chosen_parameters.items():
+            if key not in parameters:
+                problems.add(at, f"parameter {key!r} is not a parameter of the dashboard"
+                                 f"{did_you_mean(str(key), parameters)}")  # fmt: skip
+                continue
+            try:
+                check_parameter_value(parameters[key].type, value, f"{at}, parameter {key}")
+            except InvalidInput as exc:
+                problems.errors.append(exc.message)
+        if len(problems.errors) > count:
+            continue
+        out.append(
+            ReportDefinition(
+                name=name,
+                schedule=str(schedule).strip(),
+                topic=str(topic),
+                format=fmt,
+                subject=subject,
+                filters=dict(chosen_filters),
+                parameters=dict(chosen_parameters),
+            )
+        )
+    return out
 
 
 def _parameters(raw: Any, where: str, problems: Problems) -> list[ParameterDefinition]:
@@ -589,7 +695,31 @@ def check_fields(definition: DashboardDefinition, columns_of: Mapping[str, Mappi
                 problems.add(at, f"a range filter needs a number or date column; {item.field} is {kind}")
             if item.type == "text" and kind != "varchar":
                 problems.add(at, f"a text filter needs a string column; {item.field} is {kind}")
+    _check_report_filters(definition, columns_of, problems)
     problems.raise_if_any(hint="the dataset's columns: lakeport data-sets show NAME")
+
+
+def _check_report_filters(
+    definition: DashboardDefinition, columns_of: Mapping[str, Mapping[str, str] | None], problems: Problems
+) -> None:
+    """A report's filter values fit their columns (as a viewer's would be checked when the report runs)."""
+    from lakeport.dashboards.visual_sql import filter_predicate  # visual_sql reads this module's types
+
+    known = {f.name: f for f in definition.filters}
+    for report in definition.reports:
+        for key, value in report.filters.items():
+            item = known.get(key)
+            if item is None:
+                continue
+            for dataset in item.datasets or tuple(definition.datasets()):
+                columns = columns_of.get(dataset) or {}
+                if item.field in columns:
+                    what = f"dashboard {definition.name}, report {report.name}, filter {key}"
+                    try:
+                        filter_predicate(item.field, base_type(columns[item.field]), item.type, value, what)
+                    except InvalidInput as exc:
+                        problems.errors.append(exc.message)
+                    break
 
 
 def _check_visual(visual: Visual, columns: Mapping[str, str], at: str, problems: Problems) -> None:

@@ -52,3 +52,18 @@ dashboards_dashboards = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
+
+# Answers of visuals over a SPICE snapshot, kept until the snapshot is replaced: a snapshot never changes, so the
+# same statement (its SQL names the snapshot table and holds the viewer's row rule and the filters) has the same
+# answer. Filled by the first viewer asking and, after each ingestion, for every dashboard's default view.
+dashboards_answers = Table(
+    "dashboards_answers",
+    metadata_obj,
+    Column("key", String(64), primary_key=True),  # sha256 of the statement
+    Column("snapshot", String(255), nullable=False),  # the snapshot table (db.table) the statement reads
+    Column("columns", JSON, nullable=False),  # [[name, Athena type], …]
+    Column("rows", JSON, nullable=False),
+    Column("query_execution_id", String(64), nullable=False),  # the execution that computed it
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_dashboards_answers_snapshot", dashboards_answers.c.snapshot)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Row
 
+from lakeport.dashboards import answers
 from lakeport.dashboards.datasets import DataSets, ResourceNotFound
 from lakeport.dashboards.definition import (
     MAX_LIMIT,
@@ -27,8 +28,9 @@ from lakeport.dashboards.definition import (
     parse_dashboard,
     parse_text,
 )
-from lakeport.dashboards.model import Dashboard, DataSet, VisualData, VisualError
+from lakeport.dashboards.model import SPICE, Dashboard, DataSet, VisualData, VisualError
 from lakeport.dashboards.runner import run_query
+from lakeport.dashboards.schedules import remove_rules, report_target, sync_report_rules
 from lakeport.dashboards.schema import dashboards_dashboards
 from lakeport.dashboards.visual_sql import dimension_sql, filter_predicate, value_literal, visual_plan, where_clause
 from lakeport.errors import AccessDenied, AlreadyExists, InvalidInput, LakeportError
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
     from lakeport.iam import IAM, Principal
     from lakeport.metadata import MetadataDB
     from lakeport.query.service import Queries
+    from lakeport.triggers import Triggers
 
 DRILL_LIMIT = 100
 PARALLEL_VISUALS = 4  # visuals of a sheet whose queries are submitted at once
@@ -66,12 +69,21 @@ class Dashboards:
         self.service_queries = service_queries
         self.region = region
         self.account_id = account_id
+        # the service's own instance (viewers' rules do not apply to it), for answering default views
+        self.service: Callable[[], Dashboards] | None = None
 
     def arn(self, name: str) -> str:
         return f"arn:aws:quicksight:{self.region}:{self.account_id}:dashboard/{name}"
 
     def _authorize(self, action: str, name: str = "*") -> None:
         self.iam.authorize(self.principal, f"quicksight:{action}", self.arn(name))
+
+    def _triggers(self) -> Triggers:
+        """The triggers as this caller: a dashboard's report schedules are rules they put (``schedules.py``)."""
+        from lakeport.triggers import Triggers
+
+        return Triggers(db=self.db, iam=self.iam, principal=self.principal, region=self.region,
+                        account_id=self.account_id)  # fmt: skip
 
     # ---- definitions
 
@@ -93,6 +105,7 @@ class Dashboards:
                 f"dashboard {parsed.name} already exists",
                 hint=f"update it: lakeport dashboards update {parsed.name} --from FILE",
             )
+        sync_report_rules(self._triggers(), parsed)
         stamp = now()
         self.db.run_write(
             lambda conn: conn.execute(
@@ -108,6 +121,7 @@ class Dashboards:
                 )
             )
         )
+        self._warm(parsed.name)
         return self._dashboard(parsed.name)
 
     def update_dashboard(self, document: Mapping[str, Any] | str, *, name: str | None = None) -> Dashboard:
@@ -116,6 +130,7 @@ class Dashboards:
         self._authorize("UpdateDashboard", parsed.name)
         current = self._dashboard(parsed.name)
         check_fields(parsed, self.datasets._columns_of(parsed.datasets()))
+        sync_report_rules(self._triggers(), parsed)
         self.db.run_write(
             lambda conn: conn.execute(
                 update(dashboards_dashboards)
@@ -128,6 +143,7 @@ class Dashboards:
                 )
             )
         )
+        self._warm(parsed.name)
         return self._dashboard(parsed.name)
 
     def describe_dashboard(self, name: str) -> Dashboard:
@@ -143,6 +159,7 @@ class Dashboards:
     def delete_dashboard(self, name: str) -> None:
         self._authorize("DeleteDashboard", name)
         self._dashboard(name)
+        remove_rules(self._triggers(), report_target(name, ""))
         self.db.run_write(
             lambda conn: conn.execute(delete(dashboards_dashboards).where(dashboards_dashboards.c.name == name))
         )
@@ -279,6 +296,41 @@ class Dashboards:
         answer = run_query(self.service_queries(), sql, what=where, max_rows=limit)
         return {**out, "Values": [r[0] for r in answer.rows]}
 
+    def warm(self, *, dataset: str | None = None, dashboard: str | None = None) -> int:
+        """Answer the default view (no filters, the parameters' defaults) of every visual over a SPICE snapshot,
+        of one dataset or one dashboard or both, as this service's principal, so that the first viewer finds the
+        answers kept (``answers.py``; called after an ingestion and when a dashboard is created or updated).
+        Direct-query visuals are left alone (their answers are not kept); a visual that fails is skipped (its
+        viewers see the error). Returns the number answered."""
+        query = select(dashboards_dashboards).order_by(dashboards_dashboards.c.name)
+        if dashboard is not None:
+            query = query.where(dashboards_dashboards.c.name == dashboard)
+        with self.db.read() as conn:
+            rows = conn.execute(query).all()
+        cached = {d.name for d in self.datasets.list_cached()}
+        work: list[tuple[DashboardDefinition, str, Visual]] = []
+        for row in rows:
+            definition = parse_dashboard(row.definition)
+            for sheet in definition.sheets:
+                work += [(definition, sheet.name, v) for v in sheet.visuals
+                         if v.dataset in cached and dataset in (None, v.dataset)]  # fmt: skip
+
+        def answer(item: tuple[DashboardDefinition, str, Visual]) -> bool:
+            definition, sheet, visual = item
+            try:
+                self._visual_data(definition, sheet, visual, {}, self._parameters(definition, None))
+            except LakeportError:
+                return False
+            return True
+
+        if not work:
+            return 0
+        with ThreadPoolExecutor(max_workers=min(PARALLEL_VISUALS, len(work))) as pool:
+            return sum(pool.map(answer, work))
+
+    def _warm(self, dashboard: str) -> None:
+        (self.service() if self.service is not None else self).warm(dashboard=dashboard)
+
     # ---- internals
 
     def _visual_data(
@@ -300,7 +352,12 @@ class Dashboards:
         if limit is not None:
             limit = max(1, min(int(limit), MAX_LIMIT))
         plan = visual_plan(visual, self.datasets._relation(dataset), predicates, limit)
-        answer = run_query(self.service_queries(), plan.sql, what=where, max_rows=MAX_LIMIT + 1)
+        snapshot = dataset.snapshot if dataset.import_mode == SPICE else None
+        answer = answers.cached(self.db, plan.sql) if snapshot else None
+        if answer is None:
+            answer = run_query(self.service_queries(), plan.sql, what=where, max_rows=MAX_LIMIT + 1)
+            if snapshot:
+                answers.keep(self.db, snapshot, plan.sql, answer)
         rows, truncated = answer.rows[:MAX_LIMIT], len(answer.rows) > MAX_LIMIT
         roles = dict(plan.roles)
         formats = {m.name: m.format for m in visual.measures if m.format}

@@ -73,7 +73,7 @@ def ingest(
         except NotFound:
             catalog.create_database(DATABASE, description="SPICE snapshots of the dashboards' datasets")
         sql = (
-            f"CREATE TABLE {ident(DATABASE)}.{ident(table)} WITH (format = 'PARQUET', "
+            f"CREATE TABLE {ident(DATABASE)}.{ident(table)} WITH (format = 'PARQUET', write_compression = 'SNAPPY', "
             f"external_location = {literal(f's3://{bucket}/{folder}')}) AS {relation}"
         )
         execution = queries.start_query_execution(sql, database=database, wait=True)

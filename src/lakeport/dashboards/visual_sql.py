@@ -156,8 +156,30 @@ def _grouped(visual: Visual, limit: int | None) -> tuple[str, list[tuple[str, st
         default = [(measures[0].name, True), *((d.name, False) for d in dims)]
     else:
         default = [(d.name, False) for d in dims]
+    roles = [(d.name, "dimension") for d in dims] + [(m.name, "measure") for m in measures]
+    if visual.kind == "bar" and len(dims) > 1 and measures and limit is not None:
+        return _top_categories(visual, select, group, limit), roles
     sql = f"SELECT {', '.join(select)} FROM {ident('visible')}{group}{_order(visual, default)}{_limit(limit)}"
-    return sql, [(d.name, "dimension") for d in dims] + [(m.name, "measure") for m in measures]
+    return sql, roles
+
+
+def _top_categories(visual: Visual, select: list[str], group: str, limit: int) -> str:
+    """A grouped or stacked bar with a top-N: the N categories (first dimension) with the largest first measure
+    over all their series, each with every series; categories in that order unless the visual sorts."""
+    first, measure = visual.dimensions[0], visual.measures[0]
+    key, rank, top = ident("top_key"), ident("top_rank"), ident("top")
+    ranked = (
+        f"SELECT {dimension_sql(first)} AS {key}, row_number() OVER (ORDER BY {measure_sql(measure)} DESC NULLS LAST, "
+        f"{dimension_sql(first)} ASC NULLS LAST) AS {rank} FROM {ident('visible')} GROUP BY 1 "
+        f"ORDER BY {rank} LIMIT {int(limit)}"
+    )
+    join = f" JOIN ({ranked}) AS {top} ON {dimension_sql(first)} IS NOT DISTINCT FROM {top}.{key}"
+    if visual.sort:
+        order = _order(visual, [])
+    else:
+        rest = ", ".join(f"{ident(d.name)} ASC NULLS LAST" for d in visual.dimensions[1:])
+        order = f" ORDER BY min({top}.{rank}), {rest}"
+    return f"SELECT {', '.join(select)} FROM {ident('visible')}{join}{group}{order}"
 
 
 def _raw_table(visual: Visual, limit: int | None) -> tuple[str, list[tuple[str, str]]]:

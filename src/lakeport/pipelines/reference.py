@@ -97,9 +97,9 @@ def install_reference_dashboard(lake: Lake, folder: Path = REFERENCE) -> list[st
     existing = {d.name for d in datasets.list_data_sets()}
     for definition in parse_datasets(load_document(folder / "datasets.yaml")[0]):
         if definition.name in existing:
-            datasets.update_data_set(definition)
+            datasets.update_data_set(definition)  # a SPICE dataset is ingested again: the table may have changed
         else:
-            datasets.create_data_set(definition)
+            datasets.create_data_set(definition)  # a SPICE one gets its first snapshot
     text = (folder / "dashboard.yaml").read_text(encoding="utf-8")
     try:
         board = lake.dashboards.create_dashboard(text)

@@ -21,6 +21,7 @@ from lakeport.server.api import (
     alarms,
     catalog,
     crawlers,
+    dashboards,
     events,
     functions,
     iam,
@@ -61,6 +62,8 @@ def create_app(lake: Lake, *, background: dict[str, Any] | None = None) -> FastA
     services = (storage, catalog, crawlers, jobs, queries, states, triggers, notify, functions, iam)
     for module in (*services, logs, metrics_api, alarms, events):
         app.include_router(module.router)
+    app.include_router(dashboards.router)
+    app.include_router(dashboards.datasets_router)
     app.include_router(web.router)  # the web console: page shells over this API's JSON
     app.mount("/static", StaticFiles(directory=web.STATIC), name="static")
 

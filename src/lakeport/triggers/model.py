@@ -29,7 +29,7 @@ from lakeport.storage.events import ObjectEvent
 ENABLED, DISABLED = "ENABLED", "DISABLED"
 RULE, SCHEDULE = "rule", "schedule"
 OBJECT, EVENT, TIMER = "object", "event", "schedule"
-MACHINE, JOB = "machine", "job"
+MACHINE, JOB, DASHBOARDS = "machine", "job", "dashboards"  # dashboards: report/DASHBOARD/REPORT | refresh/DATASET
 PENDING, STARTING, STARTED, FAILED = "PENDING", "STARTING", "STARTED", "FAILED"
 
 _NAME = re.compile(r"^[.\-_A-Za-z0-9]{1,64}$")
@@ -165,7 +165,7 @@ class Rule:
     source: str  # object | event | schedule
     pattern: dict[str, Any] | None
     schedule: str | None
-    target_kind: str  # machine | job
+    target_kind: str  # machine | job | dashboards
     target: str
     target_input: str | None
     batch_window: int | None
@@ -194,6 +194,10 @@ class Rule:
             return self.target
         if self.target_kind == MACHINE:
             return f"arn:aws:states:{region}:{account_id}:stateMachine:{self.target}"
+        if self.target_kind == DASHBOARDS:  # a report of a dashboard, or a dataset's refresh
+            action, _, rest = self.target.partition("/")
+            resource = f"dashboard/{rest.partition('/')[0]}" if action == "report" else f"dataset/{rest}"
+            return f"arn:aws:quicksight:{region}:{account_id}:{resource}"
         return f"arn:aws:glue:{region}:{account_id}:job/{self.target}"
 
     def to_dict(self, region: str = "us-east-1", account_id: str = "000000000000") -> dict[str, Any]:

@@ -25,6 +25,7 @@ from lakeport.metadata.times import now
 from lakeport.observe.bus import bus_cursors, bus_events, move_cursor
 from lakeport.storage.events import event_cursors, object_events
 from lakeport.triggers.model import (
+    DASHBOARDS,
     DISABLED,
     ENABLED,
     EVENT,
@@ -96,13 +97,16 @@ class Triggers:
         schedule: str | None = None,
         target_machine: str | None = None,
         target_job: str | None = None,
+        target_dashboards: str | None = None,
         input: str | Mapping[str, Any] | None = None,
         batch_window: int | None = None,
         batch_size: int | None = None,
         description: str = "",
         state: str = ENABLED,
     ) -> Rule:
-        """Create or replace a rule (PutRule + PutTargets). A new rule takes the events that come after it."""
+        """Create or replace a rule (PutRule + PutTargets). A new rule takes the events that come after it.
+        ``target_dashboards`` (``report/DASHBOARD/REPORT`` or ``refresh/DATASET``) is the dashboards service's
+        own target: a scheduled report or a SPICE refresh (rules put by ``lake.dashboards``)."""
         check_name("rule", name)
         arn = self.rule_arn(name)
         self._authorize("events:PutRule", arn)
@@ -129,7 +133,12 @@ class Triggers:
                     code="ValidationException",
                 )
         window, size = _batching(name, source, batch_window, batch_size)
-        values = self._target_values(name, target_machine, target_job, input)
+        if target_dashboards is not None:
+            if target_machine is not None or target_job is not None:
+                raise InvalidInput(f"{name}: give exactly one target", code="ValidationException")
+            values: dict[str, Any] = {"target_kind": DASHBOARDS, "target": target_dashboards, "target_input": None}
+        else:
+            values = self._target_values(name, target_machine, target_job, input)
         values.update(
             arn=arn,
             description=description,

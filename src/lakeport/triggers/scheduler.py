@@ -51,6 +51,7 @@ from lakeport.observe.bus import bus_cursors, move_cursor
 from lakeport.processes import HOST, process_alive
 from lakeport.storage.events import event_cursors
 from lakeport.triggers.model import (
+    DASHBOARDS,
     EVENT,
     FAILED,
     JOB,
@@ -446,6 +447,11 @@ class Scheduler:
                         started.append((row.owner, row.key, arn))
                         if len(started) >= MARK_EVERY:
                             self._mark_started(started)
+                    elif row.target_kind == DASHBOARDS:  # a report or a SPICE refresh, run here to its end
+                        from lakeport.dashboards.schedules import run_target
+
+                        run_id = run_target(services, row.target, json.loads(row.input))
+                        self._mark_started([(row.owner, row.key, run_id)])
                     else:
                         run_id = self._start_job(services, row)
                         self._mark_started([(row.owner, row.key, run_id)])

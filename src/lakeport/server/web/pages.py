@@ -8,12 +8,13 @@ routes and need no IAM action of their own (each API call the page makes is auth
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from lakeport import __version__
@@ -32,6 +33,7 @@ NAV: tuple[tuple[str, str], ...] = (
     ("/crawlers", "Crawlers"),
     ("/jobs", "Jobs"),
     ("/query", "Query"),
+    ("/dashboards", "Dashboards"),
     ("/states", "State machines"),
     ("/notifications", "Notifications"),
     ("/monitoring", "Monitoring"),
@@ -77,6 +79,40 @@ def machine(request: Request, machine: str) -> Response:
     return _page(request, "machine.html", "/states", f"State machine {machine}", machine=machine)
 
 
+@router.get("/dashboards/{name}", response_class=HTMLResponse)
+def dashboard(request: Request, name: str) -> Response:
+    return _page(request, "dashboard.html", "/dashboards", f"Dashboard {name}", dashboard=name)
+
+
+# Plotly's own bundled plotly.js, from the installed ``plotly`` package: the dashboards draw offline, no CDN.
+PLOTLY_JS = ("plotly", "package_data", "plotly.min.js")
+VENDOR_CACHE = "public, max-age=604800, immutable"  # a week: the file changes only with the installed package
+
+
+def plotly_js() -> Path | None:
+    """The path of the installed plotly package's ``plotly.min.js``, or None when it is not installed."""
+    package, *parts = PLOTLY_JS
+    try:
+        found = resources.files(package)
+    except ModuleNotFoundError:
+        return None
+    for part in parts:
+        found = found.joinpath(part)
+    path = Path(str(found))
+    return path if path.is_file() else None
+
+
+@router.get("/static/vendor/plotly.min.js")
+def vendor_plotly() -> Response:
+    path = plotly_js()
+    if path is None:
+        return PlainTextResponse(
+            "plotly.min.js is not available: the Python package plotly is not installed (pip install plotly)",
+            status_code=404,
+        )
+    return FileResponse(path, media_type="text/javascript", headers={"Cache-Control": VENDOR_CACHE})
+
+
 # Pages without parameters: (path, template, title); each is the section its path names.
 SIMPLE_PAGES: tuple[tuple[str, str, str], ...] = (
     ("/", "home.html", "Home"),
@@ -85,6 +121,7 @@ SIMPLE_PAGES: tuple[tuple[str, str, str], ...] = (
     ("/crawlers", "crawlers.html", "Crawlers"),
     ("/jobs", "jobs.html", "Jobs"),
     ("/query", "query.html", "Query editor"),
+    ("/dashboards", "dashboards.html", "Dashboards"),
     ("/states", "states.html", "State machines"),
     ("/notifications", "notifications.html", "Notifications"),
     ("/monitoring", "monitoring.html", "Monitoring"),
