@@ -12,6 +12,19 @@ const PLOT_CONFIG = { displaylogo: false, responsive: true, modeBarButtonsToRemo
 const DRILL_LIMIT = 100;
 const DRILLABLE = new Set(['bar', 'line', 'area', 'pie', 'donut', 'heatmap', 'scatter', 'box']);
 
+// plotly.js (4.6 MB, the plotly package's own) loads beside the dashboard's first requests rather than before
+// them; a figure waits for it only when it is drawn.
+const plotly = new Promise((resolve, reject) => {
+  if (window.Plotly) { resolve(window.Plotly); return; }
+  const tag = document.createElement('script');
+  tag.src = '/static/vendor/plotly.min.js';
+  tag.async = true;
+  tag.onload = () => (window.Plotly ? resolve(window.Plotly) : reject(new Error('plotly.js did not load')));
+  tag.onerror = () => reject(new Error('plotly.js could not be loaded from /static/vendor/plotly.min.js'));
+  document.head.append(tag);
+});
+plotly.catch(() => {}); // each figure reports it in its card
+
 let definition = null;
 let sheet = null;
 let generation = 0; // the newest sheet request; older answers are dropped
@@ -221,7 +234,7 @@ function draw(answer) {
   }
   body.classList.remove('muted');
   body.replaceChildren();
-  if (!answer.Figure || typeof Plotly === 'undefined') { // no figure: the rows as a table
+  if (!answer.Figure) { // no figure: the rows as a table
     fill(body, dataGrid((answer.Columns || []).map((c) => c.Name), rows));
     node.dataset.state = 'rendered';
     return { node, plot: null };
@@ -244,7 +257,8 @@ async function plotInto(answer, node, plot) {
   }
   if (layout.paper_bgcolor) node.style.background = layout.paper_bgcolor; // the card takes the theme's paper
   node.classList.add('plotted'); // the figure carries the title
-  await Plotly.newPlot(plot, traces, layout, PLOT_CONFIG);
+  const library = await plotly;
+  await library.newPlot(plot, traces, layout, PLOT_CONFIG);
   node.dataset.state = 'rendered';
   if (drillable(answer)) {
     plot.on('plotly_click', (event) => {
