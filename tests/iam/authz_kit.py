@@ -444,8 +444,10 @@ NOT_OPERATIONS: dict[str, dict[str, str]] = {
         "pass_role": "iam:PassRole, checked by create/update of jobs and crawlers (test_job_roles.py)",
         "assume_role_for": "a service assuming a run's role: decided by the trust policy (test_job_roles.py)",
     },
-    "dashboards": {"arn": "an ARN helper"},
-    "datasets": {"arn": "an ARN helper"},
+    "dashboards": {"arn": "an ARN helper",
+                   "warm": "the service's own step after an ingestion or a dashboard change (runs as the service)"},
+    "datasets": {"arn": "an ARN helper",
+                 "list_cached": "for the dashboards service's warm step (no request; its calls are authorized there)"},
 }  # fmt: skip
 
 SERVICES: dict[str, Callable[[Lake], object]] = {
