@@ -400,6 +400,8 @@ DASHBOARDS = [
               lambda lk, w: lk.dashboards.visual_data("board", "S", "v"), needs=("dashboard",)),
     Operation("dashboards", "dashboard_data", "quicksight:QueryDashboard", DASH,
               lambda lk, w: lk.dashboards.dashboard_data("board"), needs=("dashboard",)),
+    Operation("dashboards", "sheet_figures", "quicksight:QueryDashboard", DASH,
+              lambda lk, w: lk.dashboards.sheet_figures("board"), needs=("dashboard",)),
     Operation("dashboards", "drill_down", "quicksight:QueryDashboard", DASH,
               lambda lk, w: lk.dashboards.drill_down("board", "S", "v", {"id": 1}), needs=("dashboard",)),
     Operation("dashboards", "filter_values", "quicksight:QueryDashboard", DASH,

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from lakeport.metadata import MetadataDB
     from lakeport.query.service import Queries
     from lakeport.storage import Storage
+    from lakeport.triggers import Triggers
 
 
 class ResourceNotFound(NotFound):
@@ -78,13 +79,19 @@ class DataSets:
     def _authorize(self, action: str, name: str = "*") -> None:
         self.iam.authorize(self.principal, f"quicksight:{action}", self.arn(name))
 
+    def _triggers(self) -> Triggers:
+        """The triggers as this caller: a dataset's refresh schedules and a dashboard's report schedules are rules
+        they put (``schedules.py``)."""
+        from lakeport.triggers import Triggers
+
+        return Triggers(db=self.db, iam=self.iam, principal=self.principal, region=self.region,
+                        account_id=self.account_id)  # fmt: skip
+
     def _sync_refresh(self, definition: DataSetDefinition | None, name: str) -> None:
         """Put (or remove) the rules that refresh a SPICE dataset on schedule or after a run (``schedules.py``)."""
         from lakeport.dashboards.schedules import refresh_target, remove_rules, sync_refresh_rules
-        from lakeport.triggers import Triggers
 
-        triggers = Triggers(db=self.db, iam=self.iam, principal=self.principal, region=self.region,
-                            account_id=self.account_id)  # fmt: skip
+        triggers = self._triggers()
         if definition is None:
             remove_rules(triggers, refresh_target(name), exact=True)
         else:

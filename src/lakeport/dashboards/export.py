@@ -17,10 +17,10 @@ import uuid
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lakeport.dashboards.figures import plotly_js_path, theme_layout
 from lakeport.errors import InvalidInput, LakeportError
 from lakeport.metadata.times import now
 
@@ -87,20 +87,10 @@ def export_document(
 ) -> dict[str, Any]:
     """What an export shows: the title, theme, filters and parameters applied, and every sheet's visuals with
     their figures, fetched for the caller (``quicksight:QueryDashboard``, their row rules applied)."""
-    from lakeport.dashboards.figures import sheet_payload, theme_layout
-
     dashboards._authorize("QueryDashboard", name)
     definition = dashboards._definition(name)
     sheets = [definition.sheet(sheet)] if sheet is not None else list(definition.sheets)
-    payloads = [
-        sheet_payload(
-            name,
-            s.name,
-            definition.theme,
-            dashboards.dashboard_data(name, s.name, filters=filters, parameters=parameters),
-        )
-        for s in sheets
-    ]
+    payloads = [dashboards.sheet_figures(name, s.name, filters=filters, parameters=parameters) for s in sheets]
     return {
         "Dashboard": name,
         "Title": definition.title,
@@ -155,12 +145,12 @@ def _script_safe(code: str) -> str:
 
 def plotly_js() -> str:
     """plotly.js as bundled in the installed ``plotly`` package (no CDN)."""
-    try:
-        return resources.files("plotly").joinpath("package_data", "plotly.min.js").read_text(encoding="utf-8")
-    except (ModuleNotFoundError, FileNotFoundError) as exc:
+    path = plotly_js_path()
+    if path is None:
         raise ExportFailed(
-            f"cannot read plotly.js from the plotly package: {exc}", hint="pip install 'plotly>=5.20'"
-        ) from None
+            "cannot read plotly.js: the plotly package is not installed", hint="pip install 'plotly>=5.20'"
+        )
+    return path.read_text(encoding="utf-8")
 
 
 def render(source: Path, out: Path, fmt: str, *, what: str) -> None:

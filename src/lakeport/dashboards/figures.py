@@ -12,9 +12,25 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from lakeport.dashboards.model import VisualData, VisualError
+
+PLOTLY_JS = ("package_data", "plotly.min.js")  # in the installed ``plotly`` package
+
+
+def plotly_js_path() -> Path | None:
+    """The installed plotly package's own ``plotly.min.js`` (what the console serves and exports inline: no CDN),
+    or None when the package is not installed."""
+    try:
+        found = resources.files("plotly").joinpath(*PLOTLY_JS)
+    except ModuleNotFoundError:
+        return None
+    path = Path(str(found))
+    return path if path.is_file() else None
+
 
 NULL_LABEL = "(null)"  # how a missing dimension value is shown
 TOTAL_LABEL = "Total"

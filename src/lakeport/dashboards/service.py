@@ -21,6 +21,7 @@ from lakeport.dashboards.datasets import DataSets, ResourceNotFound
 from lakeport.dashboards.definition import (
     MAX_LIMIT,
     DashboardDefinition,
+    Sheet,
     Visual,
     check_fields,
     check_parameter_value,
@@ -28,6 +29,7 @@ from lakeport.dashboards.definition import (
     parse_dashboard,
     parse_text,
 )
+from lakeport.dashboards.figures import sheet_payload
 from lakeport.dashboards.model import SPICE, Dashboard, DataSet, VisualData, VisualError
 from lakeport.dashboards.runner import run_query
 from lakeport.dashboards.schedules import remove_rules, report_target, sync_report_rules
@@ -41,7 +43,6 @@ if TYPE_CHECKING:
     from lakeport.iam import IAM, Principal
     from lakeport.metadata import MetadataDB
     from lakeport.query.service import Queries
-    from lakeport.triggers import Triggers
 
 DRILL_LIMIT = 100
 PARALLEL_VISUALS = 4  # visuals of a sheet whose queries are submitted at once
@@ -78,13 +79,6 @@ class Dashboards:
     def _authorize(self, action: str, name: str = "*") -> None:
         self.iam.authorize(self.principal, f"quicksight:{action}", self.arn(name))
 
-    def _triggers(self) -> Triggers:
-        """The triggers as this caller: a dashboard's report schedules are rules they put (``schedules.py``)."""
-        from lakeport.triggers import Triggers
-
-        return Triggers(db=self.db, iam=self.iam, principal=self.principal, region=self.region,
-                        account_id=self.account_id)  # fmt: skip
-
     # ---- definitions
 
     def validate_dashboard(self, document: Mapping[str, Any] | str, *, name: str | None = None) -> DashboardDefinition:
@@ -105,7 +99,7 @@ class Dashboards:
                 f"dashboard {parsed.name} already exists",
                 hint=f"update it: lakeport dashboards update {parsed.name} --from FILE",
             )
-        sync_report_rules(self._triggers(), parsed)
+        sync_report_rules(self.datasets._triggers(), parsed)
         stamp = now()
         self.db.run_write(
             lambda conn: conn.execute(
@@ -130,7 +124,7 @@ class Dashboards:
         self._authorize("UpdateDashboard", parsed.name)
         current = self._dashboard(parsed.name)
         check_fields(parsed, self.datasets._columns_of(parsed.datasets()))
-        sync_report_rules(self._triggers(), parsed)
+        sync_report_rules(self.datasets._triggers(), parsed)
         self.db.run_write(
             lambda conn: conn.execute(
                 update(dashboards_dashboards)
@@ -159,7 +153,7 @@ class Dashboards:
     def delete_dashboard(self, name: str) -> None:
         self._authorize("DeleteDashboard", name)
         self._dashboard(name)
-        remove_rules(self._triggers(), report_target(name, ""))
+        remove_rules(self.datasets._triggers(), report_target(name, ""))
         self.db.run_write(
             lambda conn: conn.execute(delete(dashboards_dashboards).where(dashboards_dashboards.c.name == name))
         )
@@ -194,12 +188,37 @@ class Dashboards:
         self._authorize("QueryDashboard", name)
         definition = self._definition(name)
         chosen = definition.sheet(sheet) if sheet is not None else definition.sheets[0]
+        return self._sheet_answers(definition, chosen, filters or {}, parameters)
+
+    def sheet_figures(
+        self,
+        name: str,
+        sheet: str | None = None,
+        *,
+        filters: Mapping[str, Any] | None = None,
+        parameters: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """A sheet as the console and the exports draw it (``figures.sheet_payload``): every visual's answer with
+        its Plotly figure in the dashboard's theme, or its error."""
+        self._authorize("QueryDashboard", name)
+        definition = self._definition(name)
+        chosen = definition.sheet(sheet) if sheet is not None else definition.sheets[0]
+        answers = self._sheet_answers(definition, chosen, filters or {}, parameters)
+        return sheet_payload(name, chosen.name, definition.theme, answers)
+
+    def _sheet_answers(
+        self,
+        definition: DashboardDefinition,
+        chosen: Sheet,
+        filters: Mapping[str, Any],
+        parameters: Mapping[str, Any] | None,
+    ) -> list[VisualData | VisualError]:
         values = self._parameters(definition, parameters)
-        self._check_filter_names(definition, filters or {})
+        self._check_filter_names(definition, filters)
 
         def answer(visual: Visual) -> VisualData | VisualError:
             try:
-                return self._visual_data(definition, chosen.name, visual, filters or {}, values)
+                return self._visual_data(definition, chosen.name, visual, filters, values)
             except LakeportError as exc:
                 return VisualError(chosen.name, visual.id, visual.kind, visual.title, exc.code, exc.message, exc.hint)
 

@@ -9,8 +9,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body
 from pydantic import BaseModel, Field
 
-from lakeport.dashboards.figures import sheet_payload
-from lakeport.dashboards.model import VisualData
 from lakeport.errors import InvalidInput
 from lakeport.server.api.deps import CallerLake, Paging, action
 
@@ -129,11 +127,7 @@ def delete_dashboard(lake: CallerLake, name: str) -> dict[str, Any]:
 def dashboard_data(lake: CallerLake, name: str, body: SheetData) -> dict[str, Any]:
     """Every visual of a sheet for this viewer, with its rows and its Plotly figure; a visual that failed carries
     its error instead, and the others still show."""
-    answers = lake.dashboards.dashboard_data(name, body.Sheet, filters=body.Filters, parameters=body.Parameters)
-    answered = [a for a in answers if isinstance(a, VisualData)]
-    theme = str(answered[0].options.get("theme") or "default") if answered else "default"
-    sheet = answers[0].sheet if answers else body.Sheet or ""
-    return sheet_payload(name, sheet, theme, answers)
+    return lake.dashboards.sheet_figures(name, body.Sheet, filters=body.Filters, parameters=body.Parameters)
 
 
 @router.post("/{name}/drill-down", openapi_extra=action("quicksight:QueryDashboard", DASHBOARD))

@@ -8,7 +8,6 @@ routes and need no IAM action of their own (each API call the page makes is auth
 from __future__ import annotations
 
 from collections.abc import Callable
-from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -18,6 +17,7 @@ from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, Red
 from fastapi.templating import Jinja2Templates
 
 from lakeport import __version__
+from lakeport.dashboards.figures import plotly_js_path
 from lakeport.errors import LakeportError
 
 HERE = Path(__file__).resolve().parent
@@ -85,26 +85,12 @@ def dashboard(request: Request, name: str) -> Response:
 
 
 # Plotly's own bundled plotly.js, from the installed ``plotly`` package: the dashboards draw offline, no CDN.
-PLOTLY_JS = ("plotly", "package_data", "plotly.min.js")
 VENDOR_CACHE = "public, max-age=604800, immutable"  # a week: the file changes only with the installed package
-
-
-def plotly_js() -> Path | None:
-    """The path of the installed plotly package's ``plotly.min.js``, or None when it is not installed."""
-    package, *parts = PLOTLY_JS
-    try:
-        found = resources.files(package)
-    except ModuleNotFoundError:
-        return None
-    for part in parts:
-        found = found.joinpath(part)
-    path = Path(str(found))
-    return path if path.is_file() else None
 
 
 @router.get("/static/vendor/plotly.min.js")
 def vendor_plotly() -> Response:
-    path = plotly_js()
+    path = plotly_js_path()
     if path is None:
         return PlainTextResponse(
             "plotly.min.js is not available: the Python package plotly is not installed (pip install plotly)",
