@@ -103,7 +103,9 @@ def postgres_db_url(postgres_url: str) -> Iterator[str]:
 # The longest files go first: pytest-xdist hands files out in collection order, so a long file collected last
 # would leave the other workers idle at the end of the run.
 LONG_FIRST = (  # by their total time in a full run (make test, 3 workers, each file on one worker)
+    "tests/test_tutorial.py",
     "tests/iam/test_service_authorization.py",
+    "tests/pipelines/test_pipeline_new.py",
     "tests/query/test_differential.py",
     "tests/storage/test_listing.py",
     "tests/warehouse/test_isolation.py",

@@ -424,6 +424,8 @@ NOT_OPERATIONS: dict[str, dict[str, str]] = {
         "require": "internal loader, as load",
         "target_schema": "internal: the schema a job's commit will write (the commit is authorized)",
         "target_columns": "internal, as target_schema",
+        "sync_catalog": "recovery after a writer died between the Iceberg pointer swap and the catalog update "
+        "(called by the job service's dead-run check, whose caller was authorized)",
     },
     "queries": {},
     "workgroups": {

@@ -201,3 +201,44 @@ def test_get_query_rows_reads_every_row_as_python_values(lake: Lake) -> None:
     many = lake.query("SELECT x FROM UNNEST(sequence(1, 2500)) AS t(x)")
     assert [r[0] for r in lake.queries.get_query_rows(many.id)[1]] == list(range(1, 2501))
     assert len(lake.queries.get_query_rows(many.id, max_rows=10)[1]) == 10
+
+
+def test_a_text_file_with_a_20_mb_line_is_read_as_athena_reads_it(tmp_path: Path) -> None:
+    """Athena's text reader takes lines up to 100 MB (Trino's hive.text.max-line-length); DuckDB's default
+    stops at 2 MB."""
+    with Lake.init(tmp_path / "lake") as lake:
+        blob = "x" * (20 * 2**20)
+        lake.storage.put_object("lakeport", "staging/wide/wide.csv", f"id,blob\n1,{blob}\n2,y\n".encode())
+        lake.crawlers.crawl("s3://lakeport/staging/wide/", database="db")
+        execution = lake.query("SELECT id, length(blob) AS n FROM db.wide ORDER BY id")
+
+        assert execution.state == "SUCCEEDED", execution.state_change_reason
+        assert rows_of(lake, execution.id)[1:] == [["1", str(20 * 2**20)], ["2", "1"]]
+
+
+def test_a_file_that_is_not_utf8_fails_the_query_naming_the_object_the_line_and_what_to_do(lake: Lake) -> None:
+    body = "id,name,score\n5,caf\u00e9,1.0\n".encode("latin-1")
+    lake.storage.put_object("lakeport", "staging/people/latin1.csv", body)
+
+    execution = lake.query("SELECT * FROM people", database="db")
+
+    assert execution.state == "FAILED"
+    reason = execution.state_change_reason or ""
+    assert reason.startswith("s3://lakeport/staging/people/latin1.csv, line 2: "), reason
+    assert "not utf-8 encoded" in reason
+    assert "hint: Athena reads text files as UTF-8" in reason
+    assert str(lake.root) not in reason  # the object's URI, not where it happens to lie on this disk
+
+
+def test_a_data_error_that_names_no_file_names_the_table(tmp_path: Path) -> None:
+    with Lake.init(tmp_path / "lake") as lake:
+        deep = "1"
+        for _ in range(200):
+            deep = '{"a":' + deep + "}"
+        lake.storage.put_object("lakeport", "staging/deep/deep.json", (deep + "\n").encode())
+        lake.crawlers.crawl("s3://lakeport/staging/deep/", database="db")
+
+        execution = lake.query("SELECT count(*) FROM db.deep")
+
+        assert execution.state == "FAILED"
+        assert execution.state_change_reason == "JSON exceeds maximum recursion depth of 128 (reading db.deep)"

@@ -85,6 +85,7 @@ GROUPS: dict[str, tuple[str, str, str | None]] = {
     "logs": ("logs_cmd", "app", "logs"),
     "dashboards": ("dashboards_cmd", "app", "dashboards"),
     "data-sets": ("dashboards_cmd", "data_sets_app", "data-sets"),
+    "pipeline": ("pipeline_cmd", "app", "pipeline"),
     "serve": ("serve_cmd", "app", None),
 }
 _mounted: set[str] = set()

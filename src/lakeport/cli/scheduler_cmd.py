@@ -30,7 +30,7 @@ def scheduler(
     principal who put each rule). Ctrl-C stops it; a restart loses and repeats nothing (docs/triggers.md)."""
     fmt = output_of(ctx, output)
     lake = state(ctx).open_lake()
-    dispatcher = scheduler_for(lake, scan=not no_scan)
+    dispatcher = scheduler_for(lake, scan=not no_scan, detach=once)  # a single pass exits: executions go on alone
     if once:
         report = dispatcher.run_once(scan=not no_scan)
         dispatcher.release()

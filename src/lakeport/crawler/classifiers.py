@@ -8,9 +8,10 @@ Custom classifiers are registered with :func:`register_classifier` or by a plugi
 
 from __future__ import annotations
 
+import codecs
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from lakeport.catalog.model import TableFormat
@@ -173,6 +174,11 @@ class CsvClassifier:
     def classify(self, sample: Sample, options: ClassifierOptions) -> FileShape | None:
         from lakeport.crawler.csv_format import sniff_csv
 
+        if sample.data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # before NULs call it binary
+            raise InvalidInput(
+                "UTF-16 text (it starts with a UTF-16 byte order mark): text files are read as UTF-8; "
+                "convert it to UTF-8 (iconv -f UTF-16 -t UTF-8)"
+            )
         text = sample.text()
         shape = sniff_csv(text, truncated=sample.truncated, delimiter=options.csv_delimiter, header=options.csv_header)
         certainty = 1.0 if not shape.warnings else 0.9
@@ -249,16 +255,38 @@ def classify(sample: Sample, options: ClassifierOptions, custom: Sequence[Classi
         try:
             shape = classifier.classify(sample, options)
         except InvalidInput as exc:
+            if best is not None:  # an earlier classifier recognized the file, with doubts: its answer stands
+                break
             return Verdict(None, exc.message.removeprefix(f"{sample.uri}: "), tried)
         if shape is None:
             continue
         if shape.certainty >= 1.0:
-            return Verdict(shape, tried=tried)
+            return Verdict(_with_encoding_note(sample, shape), tried=tried)
         if best is None or shape.certainty > best.certainty:
             best = shape
     if best is None:
         return Verdict(None, "UNKNOWN: no classifier recognized the format", tried)
-    return Verdict(best, tried=tried)
+    return Verdict(_with_encoding_note(sample, best), tried=tried)
+
+
+def _with_encoding_note(sample: Sample, shape: FileShape) -> FileShape:
+    """A text file (CSV, JSON) that is not all UTF-8 is still cataloged, as Glue does, with a warning naming the
+    first line that is not: Athena and the jobs read text as UTF-8 and stop there."""
+    if shape.classification not in ("csv", "json"):
+        return shape
+    try:
+        sample.data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if sample.truncated and exc.start >= len(sample.data) - 3:
+            return shape  # a character cut by the end of the sample
+        line = sample.data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (sample.data.rfind(b"\n", 0, exc.start) + 1) + 1
+        note = (
+            f"line {line}, column {column}: not UTF-8 text (byte 0x{sample.data[exc.start]:02X}); queries and jobs "
+            "read text as UTF-8 and will fail on it: convert the file to UTF-8"
+        )
+        return replace(shape, notes=(*shape.notes, note))
+    return shape
 
 
 def dumps_shape(shape: FileShape | None) -> str:

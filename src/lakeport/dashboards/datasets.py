@@ -312,7 +312,44 @@ class DataSets:
         )
 
     def _probe(self, definition: DataSetDefinition) -> list[tuple[str, str]]:
-        """The dataset's columns from a LIMIT 0 query run as the caller; errors name the dataset and field."""
+        """The dataset's columns from a LIMIT 0 query run as the caller; errors name the dataset and field. One
+        query when all is well (the source with its calculated fields); when it fails, the source and each
+        calculated field are tried alone, to name the one at fault."""
+        where = f"dataset {definition.name}"
+        try:
+            full = run_query(
+                self.queries,
+                f"SELECT * FROM ({_source_relation(definition)}) LIMIT 0",
+                what=where,
+                database=definition.database,
+            )
+        except QueryFailed:
+            self._name_the_fault(definition)
+            raise
+        names = [n for n, _ in full.columns]
+        errors = [
+            f"{where}: calculated field {field} has the name of a column"
+            for field in definition.calculated_fields
+            if names.count(field) > 1
+        ]
+        columns = {n: t for n, t in full.columns}
+        for rule in definition.row_rules:
+            for column in rule.values:
+                if column not in columns:
+                    errors.append(f"{where}, row rule of {rule.principal}: column {column!r} is not a column of the "
+                                  f"dataset{did_you_mean(column, columns)}")  # fmt: skip
+        for column_rule in definition.column_rules:
+            for column in column_rule.columns:
+                if column not in columns:
+                    errors.append(f"{where}, column_level_security: column {column!r} is not a column of the "
+                                  f"dataset{did_you_mean(column, columns)}")  # fmt: skip
+        if errors:
+            raise DefinitionError(errors)
+        return list(full.columns)
+
+    def _name_the_fault(self, definition: DataSetDefinition) -> None:
+        """Raise a DefinitionError naming what cannot be read: the source, or each calculated field that fails
+        (or a calculated field with a column's name). Returns when each part alone works."""
         where = f"dataset {definition.name}"
         base = _source_relation(definition, calculated=False)
         try:
@@ -332,26 +369,6 @@ class DataSets:
                 errors.append(f"{where}: calculated field {field} ({expression}): {exc.message.split(': ', 2)[-1]}")
         if errors:
             raise DefinitionError(errors)
-        full = run_query(
-            self.queries,
-            f"SELECT * FROM ({_source_relation(definition)}) LIMIT 0",
-            what=where,
-            database=definition.database,
-        )
-        columns = {n: t for n, t in full.columns}
-        for rule in definition.row_rules:
-            for column in rule.values:
-                if column not in columns:
-                    errors.append(f"{where}, row rule of {rule.principal}: column {column!r} is not a column of the "
-                                  f"dataset{did_you_mean(column, columns)}")  # fmt: skip
-        for column_rule in definition.column_rules:
-            for column in column_rule.columns:
-                if column not in columns:
-                    errors.append(f"{where}, column_level_security: column {column!r} is not a column of the "
-                                  f"dataset{did_you_mean(column, columns)}")  # fmt: skip
-        if errors:
-            raise DefinitionError(errors)
-        return list(full.columns)
 
     def _ingest(self, name: str) -> Ingestion:
         dataset = self._dataset(name)

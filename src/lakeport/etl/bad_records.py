@@ -67,8 +67,9 @@ def one_per_line(rejects: Sequence[Reject]) -> list[Reject]:
 
 def fail_on(job: str, source_id: str, rejects: Sequence[Reject]) -> BadRecords:
     first = rejects[0]
+    column = f", column {first.column}" if first.column else ""  # DuckDB names none for a line it cannot split
     return BadRecords(
-        f"job {job}, source {source_id}: bad record in {first.file}, line {first.line}, column {first.column}: "
+        f"job {job}, source {source_id}: bad record in {first.file}, line {first.line}{column}: "
         f"{first.message} ({len(rejects)} bad rows in all)",
         hint="fix the file, or set bad_records: drop | quarantine in the job",
     )

@@ -8,8 +8,9 @@ planned and executed as a whole, streaming, in parallel and out of core — no P
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from lakeport.catalog.types import parse_type, to_duckdb
@@ -31,12 +32,14 @@ from lakeport.etl.nodes import (
     Union,
 )
 from lakeport.etl.strict_integers import checked_cast, filter_clause, integer_columns
+from lakeport.query.tables import MAX_LINE_BYTES
 from lakeport.sqltext import ident, literal, string_list
 
 if TYPE_CHECKING:
     import duckdb
 
 REJECTS_PREFIX = "lakeport_rejects_"
+UTF8_NAMES = ("utf-8", "utf8")
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,8 @@ class SourceFiles:
     options: Mapping[str, Any] = field(default_factory=dict)
     columns: Mapping[str, str] = field(default_factory=dict)  # declared Hive types
     bytes: int = 0
+    names: tuple[str, ...] = ()  # a crawled CSV table's column names, by position (the file's header may differ)
+    empty: tuple[str, ...] = ()  # files left out of ``files`` because they hold no records (see ``blank``)
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,43 @@ def csv_header(path: str, header: bool, delimiter: str, quote: str, encoding: st
     return [f"col{i}" for i in range(len(first))]
 
 
+BLANK_CHECK_BYTES = 64 * 1024
+UTF16_BOMS = {b"\xff\xfe": "little-endian", b"\xfe\xff": "big-endian"}
+
+
+def blank(path: str, fmt: str) -> bool:
+    """Whether a file holds no records: no bytes, or (text formats) only white space and a byte order mark.
+
+    Glue reads such a file as no records; DuckDB refuses a CSV file it can find no column in."""
+    try:
+        size = os.path.getsize(path)
+    except OSError:
+        return False  # DuckDB says what is wrong with it
+    if size == 0:
+        return True
+    if fmt not in ("csv", "json") or size > BLANK_CHECK_BYTES:
+        return False
+    with open(path, "rb") as handle:
+        data = handle.read(BLANK_CHECK_BYTES)
+    return not data.removeprefix(b"\xef\xbb\xbf").strip()
+
+
+def utf16(path: str) -> str | None:
+    """Why a file looks like UTF-16 text (a UTF-16 byte order mark, or NUL bytes in its first line), or None."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(1024)
+    except OSError:
+        return None
+    for bom, order in UTF16_BOMS.items():
+        if head.startswith(bom):
+            return f"it starts with a UTF-16 ({order}) byte order mark"
+    first = head.split(b"\n", 1)[0]
+    if b"\x00" in first and first.count(b"\x00") * 4 >= len(first):
+        return "its first line has NUL bytes between its characters"
+    return None
+
+
 def _duck(kind: str) -> str:
     return to_duckdb(parse_type(kind))
 
@@ -99,10 +141,17 @@ class Compiler:
     """Turns nodes into DuckDB statements, checking column names against what each input really has."""
 
     def __init__(
-        self, job: str, con: duckdb.DuckDBPyConnection, *, track_rejects: bool = True, lazy: bool = False
+        self,
+        job: str,
+        con: duckdb.DuckDBPyConnection,
+        *,
+        track_rejects: bool = True,
+        lazy: bool = False,
+        uris: Mapping[str, str] | None = None,
     ) -> None:
         self.job = job
         self.con = con
+        self.uris: Mapping[str, str] = uris if uris is not None else {}  # local file → s3:// URI, for messages
         self.track_rejects = track_rejects
         self.lazy = lazy  # sources as views, read by the plans that use them (else materialized tables)
         self.statements: list[str] = []
@@ -133,13 +182,24 @@ class Compiler:
     # ---- sources
 
     def source(self, node: Source, files: SourceFiles) -> None:
+        kind = "VIEW" if self.lazy else "TABLE"
+        if not files.files and files.empty:  # Glue reads an empty file as no records
+            if not files.columns:
+                raise NodeError(
+                    f"job {self.job}, node {node.id}: nothing to read: {', '.join(files.empty)} "
+                    f"{'is' if len(files.empty) == 1 else 'are'} empty, with no columns to read",
+                    hint="name a file with records (or its folder), or declare the source's columns to read none",
+                    code="NoDataException",
+                )
+            nothing = ", ".join(f"CAST(NULL AS {_duck(t)}) AS {ident(n)}" for n, t in files.columns.items())
+            self.run(f"CREATE OR REPLACE TEMP {kind} {ident(node.id)} AS SELECT {nothing} WHERE false", defines=node.id)
+            return
         if not files.files:
             raise NodeError(
                 f"job {self.job}, node {node.id}: no files to read at {node.path or node.table}",
                 hint="check the path, or bookmarks: every file may have been processed already",
                 code="NoDataException",
             )
-        kind = "VIEW" if self.lazy else "TABLE"
         self.run(f"CREATE OR REPLACE TEMP {kind} {ident(node.id)} AS {self.read_sql(node, files)}", defines=node.id)
 
     def read_sql(self, node: Source, files: SourceFiles) -> str:
@@ -150,7 +210,7 @@ class Compiler:
             return self._cast(select, files.columns)
         if files.format == "json":
             select = f"SELECT * FROM read_json({paths}, format = 'auto')"
-            found = {n.lower(): n for n in self._json_columns(paths)}
+            found = {n.lower(): n for n in self._json_columns(node, files.files)}
             return self._cast(select, {found.get(k.lower(), k): v for k, v in files.columns.items()})
         dialect = csv_dialect(options, f"job {self.job}, node {node.id}")
         args = [
@@ -160,9 +220,11 @@ class Compiler:
             f"delim = {literal(dialect.delimiter)}",
             f"quote = {literal(dialect.quote)}",
             f"escape = {literal(dialect.escape)}",
+            f"max_line_size = {MAX_LINE_BYTES}",  # DuckDB's default is 2 MB; Glue (and Athena) read longer lines
         ]
         if "encoding" in options:
             args.append(f"encoding = {literal(str(options['encoding']))}")
+            self._check_utf16(node, files.files, dialect.encoding)
         if "null" in options:
             args.append(f"nullstr = {string_list(list(dialect.nulls))}")
         if "timestamp_format" in options:
@@ -170,6 +232,11 @@ class Compiler:
         if "date_format" in options:
             args.append(f"dateformat = {literal(str(options['date_format']))}")
         names = csv_header(files.files[0], dialect.header, dialect.delimiter, dialect.quote, dialect.encoding)
+        if files.names:  # a crawled table's
+            if len(files.names) == len(names):
+                names = list(files.names)  # as the catalog names them: Hive's CSV SerDe maps columns by position
+        elif dialect.header and files.columns and not self.utf16_files(replace(files, files=files.files[:1])):
+            self._check_declared(node, files, names, dialect.delimiter)  # a UTF-16 file is told apart later
         declared = {k.lower(): v for k, v in files.columns.items()}
         integers = integer_columns(declared)  # read as text, cast strictly below (DuckDB's own cast rounds 1.5)
 
@@ -195,9 +262,90 @@ class Compiler:
         casts = ", ".join(f"{checked_cast(n, types[n])} AS {ident(n)}" for n in strict)
         return f"SELECT * REPLACE ({casts}) FROM ({select})"
 
-    def _json_columns(self, paths: str) -> list[str]:
-        rows = self.con.execute(f"DESCRIBE SELECT * FROM read_json({paths}, format = 'auto') LIMIT 0").fetchall()
-        return [r[0] for r in rows]
+    def utf16_files(self, files: SourceFiles) -> dict[str, str]:
+        """A CSV source's files that look like UTF-16 text when it reads UTF-8 (path → why)."""
+        if files.format != "csv" or csv_dialect(files.options).encoding.lower().replace("_", "-") not in UTF8_NAMES:
+            return {}
+        found = {path: utf16(path) for path in files.files}
+        return {path: why for path, why in found.items() if why is not None}
+
+    def _check_utf16(self, node: Source, paths: Sequence[str], encoding: str) -> None:
+        """DuckDB's ``utf-16`` reads little-endian text; a big-endian file would read as no rows, silently."""
+        if encoding.lower().replace("_", "-") not in ("utf-16", "utf16"):
+            return
+        for path in paths:
+            with open(path, "rb") as handle:
+                if handle.read(2) == b"\xfe\xff":
+                    raise NodeError(
+                        f"job {self.job}, node {node.id}: {self.uri(path)} is UTF-16 big-endian text, which the "
+                        "utf-16 encoding does not read (it reads little-endian text)",
+                        hint="convert the file to UTF-8 (iconv -f UTF-16 -t UTF-8), and drop options.encoding",
+                    )
+
+    def _check_declared(self, node: Source, files: SourceFiles, names: Sequence[str], delimiter: str) -> None:
+        """Every declared column is a column of the file's header (else the wrong delimiter, most often)."""
+        header = {n.lower() for n in names}
+        missing = [c for c in files.columns if c.lower() not in header]
+        if not missing:
+            return
+        uri = self.uri(files.files[0])
+        others = [d for d in (",", ";", "\t", "|") if d != delimiter and any(d in n for n in names)]
+        if others:
+            hint = (
+                f"its header reads as {', '.join(repr(n) for n in names)}: it looks {others[0]!r}-delimited; "
+                f"set the source's options.delimiter to {others[0]!r}"
+            )
+        else:
+            hint = f"the file's columns: {', '.join(names)}; declare only those (or check options.delimiter)"
+        raise NodeError(
+            f"job {self.job}, node {node.id}: {uri}: declared column {missing[0]!r} is not in the file's header "
+            f"(read with delimiter {delimiter!r})",
+            hint=hint,
+        )
+
+    def _json_columns(self, node: Source, files: Sequence[str]) -> list[str]:
+        import duckdb
+
+        def describe(paths: Sequence[str]) -> list[str]:
+            sql = f"DESCRIBE SELECT * FROM read_json({string_list(list(paths))}, format = 'auto') LIMIT 0"
+            return [r[0] for r in self.con.execute(sql).fetchall()]
+
+        try:
+            return describe(files)
+        except duckdb.Error as exc:
+            culprit = files[0]
+            if len(files) > 1:  # which file: the first one DuckDB cannot read alone
+                for path in files:
+                    try:
+                        describe([path])
+                    except duckdb.Error:
+                        culprit = path
+                        break
+            message = self.engine_message(exc)
+            hint = (
+                "DuckDB reads JSON nested at most 128 levels deep: flatten the file's records"
+                if "recursion depth" in message
+                else "check the file against the source's format (JSON Lines: one JSON object per line)"
+            )
+            raise NodeError(f"job {self.job}, node {node.id}: {self.uri(culprit)}: {message}", hint=hint) from None
+
+    def engine_message(self, exc: BaseException) -> str:
+        """DuckDB's message, first line only, without its error class, local paths written as URIs."""
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        for prefix in ("Invalid Input Error: ", "Binder Error: ", "IO Error: ", "Conversion Error: "):
+            first = first.removeprefix(prefix)
+        return self.local_to_uris(first)
+
+    def uri(self, path: str) -> str:
+        """A local file's ``s3://`` URI (the path itself when it has none)."""
+        return self.uris.get(path, path)
+
+    def local_to_uris(self, text: str) -> str:
+        """``text`` with the local paths of the files the job reads written as their ``s3://`` URIs."""
+        for path in sorted(self.uris, key=len, reverse=True):
+            if path in text:
+                text = text.replace(path, self.uris[path])
+        return text
 
     @staticmethod
     def _cast(select: str, columns: Mapping[str, str]) -> str:

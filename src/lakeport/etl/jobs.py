@@ -294,8 +294,8 @@ class Jobs:
         job.definition.resolved(args)  # unknown arguments and missing values are refused before anything starts
         run_id = "jr_" + uuid.uuid4().hex
 
-        def work(conn: Connection) -> None:
-            self._recover(conn, name)
+        def work(conn: Connection) -> list[Row[Any]]:
+            dead = self._recover(conn, name)
             going = (
                 select(func.count()).select_from(job_runs).where(job_runs.c.job == name, job_runs.c.state.in_(ACTIVE))
             )
@@ -328,8 +328,9 @@ class Jobs:
                     log_stream=run_id,
                 )
             )
+            return dead
 
-        self.db.run_write(work)
+        self._heal_sinks(job.definition, self.db.run_write(work))
         self._spawn(name, run_id)
         if not wait:
             return self.get_job_run(name, run_id)
@@ -362,7 +363,8 @@ class Jobs:
                 dead = self._dead_runs(conn, name)
             if dead:
                 with self.db.write() as conn:
-                    self._recover(conn, name)
+                    dead = self._recover(conn, name)
+                self._heal_sinks(self.get_job(name).definition, dead)
             if deadline is not None and time.monotonic() > deadline:
                 return run
             time.sleep(pause)
@@ -377,9 +379,10 @@ class Jobs:
         rows = conn.execute(select(job_runs).where(job_runs.c.job == name, job_runs.c.state.in_(ACTIVE))).all()
         return [r for r in rows if r.host == HOST and r.pid != os.getpid() and not process_alive(r.pid)]
 
-    def _recover(self, conn: Connection, name: str) -> None:
-        """Runs whose worker died without a word are FAILED (on this host, by pid)."""
-        for row in self._dead_runs(conn, name):
+    def _recover(self, conn: Connection, name: str) -> list[Row[Any]]:
+        """Runs whose worker died without a word are FAILED (on this host, by pid); the runs so ended."""
+        dead = self._dead_runs(conn, name)
+        for row in dead:
             state = STOPPED if row.state == STOPPING else FAILED
             conn.execute(
                 update(job_runs)
@@ -388,6 +391,32 @@ class Jobs:
                     state=state, ended_at=now(), error=None if state == STOPPED else "the run's worker process died"
                 )
             )
+        return dead
+
+    def _heal_sinks(self, definition: JobDefinition, dead: list[Row[Any]]) -> None:
+        """After runs died: bring the catalog entries of the tables they write up to the tables' Iceberg metadata.
+
+        A worker killed between a sink's Iceberg commit (the pointer swap, which is the commit) and the catalog
+        update that follows it leaves the entry naming the previous metadata; readers that trust the entry would
+        keep reading the previous snapshot until the next commit."""
+        from lakeport.catalog.names import split_table_name
+        from lakeport.etl.nodes import Sink
+
+        tables: set[str] = set()
+        for row in dead:
+            try:
+                _, nodes = definition.resolved(
+                    {k: v for k, v in (row.arguments or {}).items() if k != "job-bookmark-option"}
+                )
+            except LakeportError:
+                continue
+            tables.update(node.table for node in nodes if isinstance(node, Sink))
+        for table in sorted(tables):
+            try:
+                self.warehouse.sync_catalog(*split_table_name(table))
+            except Exception as exc:  # the next commit registers it anyway: never fail a start or a wait here
+                reason = exc.one_line() if isinstance(exc, LakeportError) else f"{type(exc).__name__}: {exc}"
+                self.logs.put(f"/lakeport/jobs/{definition.name}", "recovery", f"{table}: {reason}", level="WARN")
 
     def stop_job_run(self, name: str, run_id: str) -> JobRun:
         """Stop a run: its worker process group is terminated, then killed; the table keeps its last snapshot."""

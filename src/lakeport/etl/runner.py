@@ -16,6 +16,7 @@ The phases, in order, each logged to the run's stream:
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import resource
@@ -24,13 +25,13 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lakeport.catalog.names import split_table_name
 from lakeport.engines.duckdb_sandbox import NO_EXTENSIONS, lock_down
-from lakeport.errors import InvalidInput
+from lakeport.errors import InvalidInput, LakeportError
 from lakeport.etl.bad_records import (
     Reject,
     diagnose_integers,
@@ -41,9 +42,9 @@ from lakeport.etl.bad_records import (
     write_quarantine,
 )
 from lakeport.etl.bookmarks import Bookmarks
-from lakeport.etl.compiler import Compiler, SourceFiles
+from lakeport.etl.compiler import Compiler, SourceFiles, blank
 from lakeport.etl.definition import JobDefinition
-from lakeport.etl.nodes import Sink, Source
+from lakeport.etl.nodes import NodeError, Sink, Source
 from lakeport.etl.strict_integers import BAD_INTEGER_MARK
 from lakeport.sqltext import ident, literal, string_list
 from lakeport.warehouse.warehouse import fsync_files
@@ -60,6 +61,26 @@ if TYPE_CHECKING:
     from lakeport.warehouse import Warehouse
 
 FAILPOINT_ENV = "LAKEPORT_FAILPOINT"
+_DISK_FULL_TEXTS = ("No space left on device", "database or disk is full", "Disk quota exceeded")
+
+
+class NoSpaceLeft(LakeportError):
+    """A disk filled up while a run wrote a table: the run fails, the table keeps its last snapshot."""
+
+    http_status = 507
+    default_code = "InsufficientStorage"
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) is a full disk: ENOSPC/EDQUOT, as Python, DuckDB or SQLite report it."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if any(text in str(seen) for text in _DISK_FULL_TEXTS):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def peak_memory_bytes() -> int:
@@ -193,6 +214,7 @@ class JobRunner:
         self._local_to_uri: dict[str, str] = {}
         self._source_nodes: dict[str, Source] = {}
         self._bad_integers: dict[str, list[Reject]] = {}  # per source, found by the strict integer check
+        self._utf16: dict[str, dict[str, str]] = {}  # per CSV source read as UTF-8: its UTF-16 files (path → why)
         self.con: duckdb.DuckDBPyConnection | None = None
         self.compiler: Compiler | None = None
 
@@ -236,7 +258,9 @@ class JobRunner:
         self.con = duckdb.connect(config={"temp_directory": str(spill), **NO_EXTENSIONS})
         self.con.execute("LOAD icu")
         lock_down(self.con, self._readable())
-        self.compiler = Compiler(self.definition.name, self.con, track_rejects=False, lazy=True)
+        self.compiler = Compiler(
+            self.definition.name, self.con, track_rejects=False, lazy=True, uris=self._local_to_uri
+        )
         try:
             if self.definition.kind != "dag":
                 raise InvalidInput(
@@ -263,8 +287,9 @@ class JobRunner:
                 rows = cursor.fetchall()
             return list(self.compiler.statements), columns, rows
         except duckdb.Error as exc:  # the source's files do not read as the job says (a 400, not a crash)
-            first, *_ = str(exc).splitlines() or [type(exc).__name__]
-            where = next((line.strip() for line in str(exc).splitlines() if line.strip().startswith("file =")), "")
+            text = self.compiler.local_to_uris(str(exc))
+            first, *_ = text.splitlines() or [type(exc).__name__]
+            where = next((line.strip() for line in text.splitlines() if line.strip().startswith("file =")), "")
             raise InvalidInput(
                 f"job {self.definition.name}: {'node ' + preview if preview else 'the plan'} cannot be read: {first}"
                 + (f" ({where})" if where else ""),
@@ -297,7 +322,7 @@ class JobRunner:
         lock_down(self.con, self._readable())
         # Sources are views: each sink's COPY streams them through the whole plan in one pass. Their row counts
         # come from DuckDB's profile of that plan, their bad records from the CSV rejects tables.
-        self.compiler = Compiler(self.definition.name, self.con, track_rejects=True, lazy=True)
+        self.compiler = Compiler(self.definition.name, self.con, track_rejects=True, lazy=True, uris=self._local_to_uri)
 
     def _readable(self) -> list[Path]:
         """The folders a job's SQL may open: the lake's objects (staging, the warehouse) and the run's scratch
@@ -338,8 +363,10 @@ class JobRunner:
         sinks = [n for n in ordered if isinstance(n, Sink)]
         if self._consumed and self.bookmark_option == "enable":
             self.bookmarks.record_pending(self.run_id, self._consumed)
-        pending = [self.write_files(sink) for sink in sinks]
+        pending: list[_Written] = []
         try:
+            for sink in sinks:
+                pending.append(self.write_files(sink))
             self.account()
         except BaseException:
             for written in pending:
@@ -358,7 +385,21 @@ class JobRunner:
             return False
         self._progress(f"reading {node.id}: {len(files.files)} files")
         self.log(f"source {node.id}: {len(files.files)} files, {files.bytes} bytes ({files.format})")
-        self.compiler.source(node, files)
+        if files.empty:
+            self.log(f"source {node.id}: {len(files.empty)} empty files read as no records: {', '.join(files.empty)}")
+        try:
+            self.compiler.source(node, files)
+        except duckdb_error() as exc:  # a file DuckDB cannot read at all: name the job, the node and the object
+            message = self.compiler.engine_message(exc)
+            if "s3://" not in message and len(files.files) == 1:
+                message += f" (reading {self._local_to_uri.get(files.files[0], files.files[0])})"
+            raise NodeError(
+                f"job {self.definition.name}, node {node.id}: {message}",
+                hint="check the source's files against its format and options",
+            ) from None
+        utf16 = self.compiler.utf16_files(files)
+        if utf16:
+            self._utf16[node.id] = utf16
         self._sources[node.id] = files
         self._source_nodes[node.id] = node
         return True
@@ -434,7 +475,20 @@ class JobRunner:
             self._bookmarked_away[node.id] = before > 0 and not objects
             self._consumed += objects
         paths = [self._local(o) for o in objects]
-        return SourceFiles(node.id, paths, node.format, node.options, node.columns, sum(o.size for o in objects))
+        return self._without_blank(
+            SourceFiles(node.id, paths, node.format, node.options, node.columns, sum(o.size for o in objects))
+        )
+
+    def _without_blank(self, files: SourceFiles) -> SourceFiles:
+        """The files minus those holding no records (read as none, as Glue reads an empty file)."""
+        empty = [path for path in files.files if blank(path, files.format)]
+        if not empty:
+            return files
+        return replace(
+            files,
+            files=[path for path in files.files if path not in empty],
+            empty=tuple(self._local_to_uri.get(path, path) for path in empty),
+        )
 
     def _list(self, bucket: str, key: str) -> list[ObjectInfo]:
         from lakeport.crawler.targets import hidden
@@ -481,19 +535,23 @@ class JobRunner:
             options["escape"] = fmt.escape
         declared = {c.name: c.type for c in found.columns} | dict(node.columns)
         kind = fmt.classification if fmt.classification in ("csv", "json", "parquet") else "parquet"
-        return SourceFiles(
-            node.id,
-            [self._local(o) for o in objects],
-            kind,
-            options | dict(node.options),
-            declared,
-            sum(o.size for o in objects),
+        return self._without_blank(
+            SourceFiles(
+                node.id,
+                [self._local(o) for o in objects],
+                kind,
+                options | dict(node.options),
+                declared,
+                sum(o.size for o in objects),
+                names=tuple(c.name for c in found.columns) if kind == "csv" else (),
+            )
         )
 
     def _rejects(self, node: Source, files: SourceFiles) -> int:
         """Handle a CSV source's bad rows by the job's policy; returns how many rows were rejected."""
         assert self.con is not None
         found = duckdb_rejects(self.con, node.id, self._local_to_uri) + self._bad_integers.get(node.id, [])
+        self._refuse_utf16(node.id, found)
         rejects = one_per_line(found)
         if not rejects:
             return 0
@@ -517,6 +575,22 @@ class JobRunner:
         )
         return len(rejects)
 
+    def _refuse_utf16(self, source_id: str, rejects: Sequence[Reject]) -> None:
+        """A UTF-16 file read as UTF-8 is not a few bad records but a whole file of NUL-laden text: whatever the
+        policy, the run fails naming the file, the first line DuckDB could not read and what to do."""
+        found = self._utf16.get(source_id)
+        if not found:
+            return
+        path, why = next(iter(found.items()))
+        uri = self._local_to_uri.get(path, path)
+        lines = sorted(r.line for r in rejects if r.file == uri)
+        where = f", line {lines[0]}" if lines else ""
+        raise InvalidInput(
+            f"job {self.definition.name}, node {source_id}: {uri}{where}: not UTF-8 encoded: the file is UTF-16 "
+            f"text ({why})",
+            hint="convert the file to UTF-8 (iconv -f UTF-16 -t UTF-8), or set the source's options.encoding to utf-16",
+        )
+
     def _diagnose_integers(self) -> bool:
         """After the strict integer check fired: find the bad rows, then fail or read those sources without them.
 
@@ -527,6 +601,9 @@ class JobRunner:
         for source_id, files in self._sources.items():
             if source_id in self._bad_integers:
                 continue
+            if source_id in self._utf16:
+                assert self.con is not None
+                self._refuse_utf16(source_id, duckdb_rejects(self.con, source_id, self._local_to_uri))
             found = diagnose_integers(files)
             if not found:
                 continue
@@ -619,10 +696,23 @@ class JobRunner:
         started = time.monotonic()
         statement = f"COPY ({query}) TO {literal(str(out_dir))} ({', '.join(options)})"
         self.compiler.statements.append(statement + ";")
-        self._write(statement, node.id, out_dir)
-        files = sorted(str(p) for p in out_dir.rglob("*.parquet")) if out_dir.exists() else []
-        failpoint("files-written")
-        fsync_files(files)
+        try:
+            self._write(statement, node.id, out_dir)
+            files = sorted(str(p) for p in out_dir.rglob("*.parquet")) if out_dir.exists() else []
+            failpoint("files-written")
+            fsync_files(files)
+        except BaseException as exc:
+            shutil.rmtree(out_dir, ignore_errors=True)  # nothing refers to a failed write's files: free their space
+            if is_disk_full(exc):
+                raise self._no_space(database, table, out_dir) from exc
+            if isinstance(exc, duckdb_error()):  # a file read by the plan: its URI, never its local path
+                for source_id in self._utf16:
+                    self._refuse_utf16(source_id, [])
+                raise InvalidInput(
+                    f"job {self.definition.name}, node {node.id}: {self.compiler.engine_message(exc)}",
+                    hint="check the sources' files against their formats and options",
+                ) from exc
+            raise
         failpoint("files-synced")
         replace_values: list[dict[str, Any]] = []
         if node.mode == "overwrite_partitions" and files:
@@ -643,17 +733,24 @@ class JobRunner:
             "lakeport.attempt": str(self.attempt),
         }
         failpoint("before-commit")
-        result = warehouse.commit(
-            database,
-            table,
-            files=files,
-            schema=written.schema(),
-            mode=written.mode,
-            partition_by=node.partition_by,
-            properties=properties,
-            replace_values=written.replace_values,
-            expected_snapshot=written.expected,
-        )
+        try:
+            result = warehouse.commit(
+                database,
+                table,
+                files=files,
+                schema=written.schema(),
+                mode=written.mode,
+                partition_by=node.partition_by,
+                properties=properties,
+                replace_values=written.replace_values,
+                expected_snapshot=written.expected,
+            )
+        except BaseException as exc:
+            if not is_disk_full(exc):
+                raise
+            if self._committed(database, table) is False:  # the swap did not happen: the files are nobody's
+                written.discard()
+            raise self._no_space(database, table, written.out_dir) from exc
         failpoint("after-commit")
         self.metrics.sinks[node.id] = {
             "table": f"{database}.{table}",
@@ -667,6 +764,22 @@ class JobRunner:
         self.log(
             f"sink {node.id}: {result.rows_added} rows in {result.files_added} files committed to "
             f"{database}.{table} as snapshot {result.snapshot_id} ({node.mode})"
+        )
+
+    def _committed(self, database: str, table: str) -> bool | None:
+        """Whether a snapshot of the table carries this run's id (None: the table cannot be read to tell)."""
+        try:
+            return any(
+                s.summary.get("lakeport.run-id") == self.run_id for s in self.env.warehouse.history(database, table)
+            )
+        except Exception:
+            return None
+
+    def _no_space(self, database: str, table: str, folder: Path) -> NoSpaceLeft:
+        return NoSpaceLeft(
+            f"job {self.definition.name}: no space left on device while writing table {database}.{table}; "
+            "the table keeps its last snapshot",
+            hint=f"free space on the disk that holds {folder.parent}, then run the job again",
         )
 
     def _upload(self, database: str, table: str, out_dir: Path, files: Sequence[str]) -> list[str]:

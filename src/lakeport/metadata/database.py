@@ -23,7 +23,7 @@ from sqlalchemy.exc import NoSuchModuleError, OperationalError
 from lakeport.errors import ConfigError, LakeportError, ServiceUnavailable, missing_dependency
 from lakeport.metadata.schema import lake_info
 
-HEAD_REVISION = "0014"
+HEAD_REVISION = "0015"
 """The newest migration; a test checks it matches Alembic's head so start-up never has to load Alembic."""
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"

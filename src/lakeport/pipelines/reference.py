@@ -3,8 +3,10 @@
 ``install_reference_pipeline`` creates, or brings up to date, everything the state machine
 (``pipeline.asl.json``) calls and everything that watches it: the ETL job (``job.yaml``), the crawler of the
 staging files, the state machine itself, the ``spotify-pipeline-events`` topic with a file subscription in the
-lake (and an email one when SMTP and ``notify.pipeline_email`` are set), and the alarm on failed job runs
-(``alarms.json``). Running it again changes nothing that is already as the files say.
+lake (and an email one when SMTP and ``notify.pipeline_email`` are set), the alarm on failed job runs
+(``alarms.json``), and the trigger rule ``spotify-new-files``: CSV files landing under ``staging/spotify/``
+start the state machine, gathered into one start per batch (the five Kaggle files, or what came within a
+minute). Running it again changes nothing that is already as the files say.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lakeport.crawler.definition import CrawlerDefinition
+from lakeport.datasets.spotify.schema import KAGGLE_FILES
 from lakeport.errors import AlreadyExists
 from lakeport.etl import JobDefinition
 
@@ -24,6 +27,8 @@ if TYPE_CHECKING:
 REFERENCE = Path(__file__).resolve().parents[3] / "examples" / "spotify"
 STATE_MACHINE = "spotify-pipeline"
 CRAWLER = "spotify-staging"
+RULE = "spotify-new-files"
+BATCH_SIZE = len(KAGGLE_FILES)  # the Kaggle set's five CSV files start one execution
 TOPIC = "spotify-pipeline-events"
 NOTIFICATIONS_FILE = f"notifications/{TOPIC}.jsonl"  # inside the lake, where file subscriptions may write
 
@@ -38,6 +43,7 @@ class InstalledPipeline:
     topic_arn: str
     subscriptions: list[str] = field(default_factory=list)
     alarms: list[str] = field(default_factory=list)
+    rule: str = RULE
 
     @property
     def notifications_file(self) -> str:
@@ -78,6 +84,14 @@ def install_reference_pipeline(
         machine = lake.states.create_state_machine(STATE_MACHINE, definition)
 
     alarms = lake.alarms.put_metric_alarms_from(json.loads((folder / "alarms.json").read_text(encoding="utf-8")))
+    lake.triggers.put_rule(
+        RULE,
+        object_pattern=f"bucket={bucket},prefix={staging},suffix=.csv",
+        target_machine=machine.arn,
+        batch_window=60,
+        batch_size=BATCH_SIZE,
+        description=f"CSV files landing under s3://{bucket}/{staging} start {STATE_MACHINE}",
+    )
     return InstalledPipeline(
         job=job.name,
         crawler=CRAWLER,

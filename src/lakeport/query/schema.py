@@ -3,7 +3,7 @@ prepared statements (Athena's QueryExecution, WorkGroup, NamedQuery and Prepared
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, DateTime, Index, String, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, Integer, String, Table, Text, UniqueConstraint
 
 from lakeport.metadata.schema import metadata_obj
 
@@ -26,6 +26,10 @@ query_executions = Table(
     Column("columns", JSON, nullable=False),  # [[name, athena type], ...] of the result
     Column("tables", JSON, nullable=False),  # [[database, table], ...] the query read
     Column("execution_parameters", JSON, nullable=True),  # ExecutionParameters: SQL literal texts for ``?``
+    # the process that runs it (query/orphans.py): an active execution whose process died is FAILED when read
+    Column("host", String(255), nullable=True),  # None: recorded before revision 0015
+    Column("pid", Integer, nullable=True),
+    Column("heartbeat_at", DateTime(timezone=True), nullable=True),  # while QUEUED or RUNNING, now and then
     UniqueConstraint("client_request_token", name="uq_query_executions_token"),
 )
 Index("ix_query_executions_submitted", query_executions.c.submitted_at)

@@ -5,7 +5,8 @@ An execution is QUEUED when recorded, RUNNING while DuckDB works, then SUCCEEDED
 or CANCELLED. Executions run on a pool of threads in this process (``query/limits.py``: how many at once, how
 many may wait), each in its own sandboxed DuckDB connection that can read only the lake's objects; its tables
 are the catalog's, pinned when it starts. A watch (``query/watch.py``) stops it on request, on timeout or past
-its workgroup's bytes-scanned cutoff. Workgroups, named queries and prepared statements are ``workgroups``,
+its workgroup's bytes-scanned cutoff. An execution records the process that runs it: one whose process died is
+FAILED with a reason naming it when it is next read (``query/orphans.py``). Workgroups, named queries and prepared statements are ``workgroups``,
 ``named_queries`` and ``prepared_statements``.
 """
 
@@ -15,7 +16,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -30,14 +31,14 @@ from lakeport.errors import AccessDenied, InvalidInput, LakeportError, NotFound
 from lakeport.metadata.times import now
 from lakeport.observe.bus import emit_query_state
 from lakeport.observe.metrics_emit import emit_query
-from lakeport.query import watch
+from lakeport.query import orphans, watch
 from lakeport.query.engine import ResultSet, Spares
 from lakeport.query.limits import Limits, Runner, runner_for
 from lakeport.query.named_queries import NamedQueries
 from lakeport.query.prepared import PreparedStatements
 from lakeport.query.results import from_csv, metadata, python_rows, results_page, to_csv, update_count
 from lakeport.query.schema import query_executions
-from lakeport.query.tables import ResolvedTable
+from lakeport.query.tables import MAX_LINE_BYTES, ResolvedTable
 from lakeport.query.watch import current as current_watch
 from lakeport.query.workgroups import PRIMARY, WorkGroups
 
@@ -207,7 +208,7 @@ class Queries:
                         "this client request token was used for a different query",
                         hint="use a new token for a new query",
                     )
-                return self._finished(found.id) if wait else _execution(found)
+                return self._finished(found.id) if wait else _execution(self._unless_orphaned(found))
         from lakeport.catalog.names import check_name
 
         database = check_name("database", database)
@@ -236,6 +237,7 @@ class Queries:
                         columns=[],
                         tables=[],
                         execution_parameters=parameters or None,
+                        **orphans.process_fields(),  # this process runs it, on its pool
                     )
                 )
             )
@@ -252,6 +254,7 @@ class Queries:
                 wait=wait,
             )
         queued_at, cutoff = time.monotonic(), group.bytes_scanned_cutoff
+        orphans.beat_for(self.db, execution_id)
         future: Future[None] = runner.submit(execution_id, lambda: self._execute(execution_id, queued_at, cutoff))
         if wait:
             future.result()
@@ -274,7 +277,7 @@ class Queries:
             raise QueryExecutionNotFound(
                 f"query execution {execution_id} was not found", hint="lakeport queries list shows recent ones"
             )
-        return _execution(row)
+        return _execution(self._unless_orphaned(row))
 
     def list_query_executions(self, *, limit: int = 50, workgroup: str | None = None) -> list[QueryExecution]:
         """Recent executions, newest first; of one workgroup when ``workgroup`` is given."""
@@ -284,14 +287,26 @@ class Queries:
             statement = statement.where(query_executions.c.workgroup == workgroup)
         with self.db.read() as conn:
             rows = conn.execute(statement).all()
-        return [_execution(r) for r in rows]
+        return [_execution(self._unless_orphaned(r)) for r in rows]
+
+    def _unless_orphaned(self, row: Row[Any]) -> Row[Any]:
+        """``row``, or — when it is QUEUED or RUNNING but its process died — the row once marked FAILED with a
+        reason naming the process (query/orphans.py)."""
+        reason = orphans.death(row)
+        if reason is None:
+            return row
+        self._set(row.id, FAILED, reason=reason, only_if_active=True)
+        with self.db.read() as conn:
+            again = conn.execute(select(query_executions).where(query_executions.c.id == row.id)).first()
+        return row if again is None else again
 
     def stop_query_execution(self, execution_id: str) -> QueryExecution:
         """Cancel an execution: a queued one never starts, a running one's DuckDB work is interrupted."""
         self._authorize("StopQueryExecution")
         self.get_query_execution(execution_id)
         self._set(execution_id, CANCELLED, reason="stopped by request", only_if_active=True)
-        self._runner().withdraw(execution_id)  # a queued one gives its place back at once
+        if self._runner().withdraw(execution_id):  # a queued one gives its place back at once
+            orphans.forget(execution_id)
         found = watch.find(execution_id)
         if found is not None:
             found.end(CANCELLED, "stopped by request")
@@ -377,11 +392,17 @@ class Queries:
             )
 
     def _execute(self, execution_id: str, queued_at: float, cutoff: int | None = None) -> None:
+        try:
+            self._run(execution_id, queued_at, cutoff)
+        finally:
+            orphans.forget(execution_id)
+
+    def _run(self, execution_id: str, queued_at: float, cutoff: int | None) -> None:
         started = time.monotonic()
         execution = self.get_query_execution(execution_id)
         if execution.state != QUEUED:
             return  # stopped before it started
-        self._set(execution_id, RUNNING, only_if_active=True)
+        self._set(execution_id, RUNNING, only_if_active=True, heartbeat_at=now())
         resolved: list[ResolvedTable] = []
         guard = watch.Watch(
             execution_id,
@@ -439,7 +460,11 @@ class Queries:
         except BaseException as exc:
             state, reason = (guard.stop.state, guard.stop.reason) if guard.stop is not None else (FAILED, None)
             if reason is None:
-                reason = exc.one_line() if isinstance(exc, LakeportError) else _duckdb_reason(exc)
+                reason = (
+                    exc.one_line()
+                    if isinstance(exc, LakeportError)
+                    else _duckdb_reason(exc, self._object_uris, [f"{t.database}.{t.name}" for t in resolved if t.files])
+                )
                 if type(exc).__name__ == "OutOfMemoryException":
                     limit = (
                         f"query.memory_limit ({self.limits.memory_limit})" if self.limits.memory_limit else "DuckDB's"
@@ -517,13 +542,21 @@ class Queries:
         """s3:GetObject on a file a query reads, named by its object ARN (a local path maps back to its key)."""
         from lakeport.iam.arns import object_arn
 
-        if file.startswith("s3://"):
-            bucket, _, key = file[5:].partition("/")
-        else:
-            root = str(self.objects_root if self.objects_root is not None else self.work_root / "objects")
-            relative = os.path.relpath(file.removeprefix("file://"), root)
-            bucket, _, key = relative.partition("/")
+        bucket, _, key = self._object_uri(file)[5:].partition("/")
         self.iam.authorize(self.principal, "s3:GetObject", object_arn(bucket, key))
+
+    def _object_uri(self, file: str) -> str:
+        """The ``s3://bucket/key`` of a file a query reads (a local path under the objects folder maps back)."""
+        if file.startswith("s3://"):
+            return file
+        return "s3://" + os.path.relpath(file.removeprefix("file://"), self._objects_folder()).replace(os.sep, "/")
+
+    def _object_uris(self, text: str) -> str:
+        """``text`` (an engine's message) with the local paths of the files a query reads written as their URIs."""
+        return text.replace(self._objects_folder() + os.sep, "s3://")
+
+    def _objects_folder(self) -> str:
+        return str(self.objects_root if self.objects_root is not None else self.work_root / "objects")
 
     def _local_file(self, bucket: str, key: str) -> str:
         if self.objects_root is not None:
@@ -550,17 +583,37 @@ def _interrupt_running(execution_id: str) -> None:
             con.interrupt()
 
 
-def _duckdb_reason(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
+_DATA_ERRORS = ("InvalidInputException", "ConversionException")  # DuckDB's errors about the data it read
+
+
+def _duckdb_reason(exc: BaseException, uris: Callable[[str], str] = str, tables: Sequence[str] = ()) -> str:
+    """DuckDB's error as a one-line reason, local paths written as ``s3://`` URIs by ``uris``. A CSV error keeps
+    what failed, the object and the line, with a hint; another error about the data names the ``tables`` the
+    query read when it names no object."""
+    lines = uris(str(exc)).strip().splitlines()
     if not lines:
         return type(exc).__name__
     first = lines[0].replace("Invalid Input Error: ", "").replace("Conversion Error: ", "")
     if first.startswith("CSV Error on Line"):  # DuckDB's CSV report: keep what failed, in which file and line
-        detail = next((x.strip() for x in lines[1:] if x.startswith("Error when converting")), "")
+        problem = next((x.strip() for x in lines[1:] if x.strip() and not x.startswith("Original Line:")), "")
+        detail = next((x.strip() for x in lines[1:] if x.startswith("Error when converting")), "") or problem
         file = next((x.split("=", 1)[1].strip() for x in lines if x.strip().startswith("file =")), "")
         line = first.rsplit(":", 1)[-1].strip()
-        return f"{detail or first} ({file}, line {line})" if file else f"{detail or first} (line {line})"
+        where = f"{file}, line {line}" if file else f"line {line}"
+        reason = f"{where}: {detail}" if detail else f"{first} ({where})"
+        hint = _csv_hint(detail)
+        return f"{reason} (hint: {hint})" if hint else reason
+    if type(exc).__name__ in _DATA_ERRORS and tables and "s3://" not in first:
+        return f"{first} (reading {', '.join(tables)})"
     return first
+
+
+def _csv_hint(problem: str) -> str:
+    if "not utf-8 encoded" in problem.lower():
+        return "Athena reads text files as UTF-8: convert the file to UTF-8"
+    if "maximum line size" in problem.lower():
+        return f"a line is longer than {MAX_LINE_BYTES // 2**20} MB (Athena's text line limit): split the record"
+    return ""
 
 
 def _split(uri: str) -> tuple[str, str]:

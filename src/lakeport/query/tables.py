@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lakeport.catalog.model import ICEBERG, VIRTUAL_VIEW, Table
 from lakeport.catalog.types import parse_type, to_duckdb
@@ -36,6 +36,11 @@ _SNAPSHOT_FILES: dict[str, tuple[list[str], int, int | None]] = {}  # metadata l
 
 class TableNotFound(NotFound):
     default_code = "EntityNotFoundException"
+
+
+MAX_LINE_BYTES = 100 * 2**20
+"""The longest line of a text table a query reads: Trino's (Athena's engine) ``hive.text.max-line-length``, 100 MB,
+where DuckDB stops at 2 MB by default."""
 
 
 @dataclass
@@ -133,9 +138,16 @@ class TableResolver:
         location = table.parameters.get("metadata_location", "")
         cached = _SNAPSHOT_FILES.get(location) if location else None
         if cached is None:
-            iceberg = self.warehouse.require(table.database, table.name)
-            snapshot = iceberg.current_snapshot()
-            files = self.warehouse.data_files(table.database, table.name) if snapshot is not None else []
+            iceberg = self.warehouse.load(table.database, table.name)
+            if iceberg is None and location:  # registered by its metadata file: a crawler found it elsewhere
+                iceberg = self._registered(table, location)
+                snapshot = iceberg.current_snapshot()
+                tasks = iceberg.scan().plan_files() if snapshot is not None else []
+                files = [self.warehouse.local_path(task.file.file_path) for task in tasks]
+            else:
+                iceberg = iceberg or self.warehouse.require(table.database, table.name)
+                snapshot = iceberg.current_snapshot()
+                files = self.warehouse.data_files(table.database, table.name) if snapshot is not None else []
             size = sum(Path(f).stat().st_size for f in files if Path(f).exists())
             cached = (files, size, snapshot.snapshot_id if snapshot else None)
             if location and iceberg.metadata_location == location:
@@ -147,6 +159,23 @@ class TableResolver:
         return ResolvedTable(
             table.database, table.name, _parquet_select(files, columns), list(files), size, snapshot_id
         )
+
+    def _registered(self, table: Table, location: str) -> Any:
+        """An Iceberg table the catalog knows by its metadata file only (a crawler's ICEBERG table in another
+        database than the one that writes it): read as the metadata file says, without the warehouse catalog."""
+        from pyiceberg.table import StaticTable
+
+        path = location
+        if location.startswith("s3://"):  # the lake's own URI of the file: where the storage keeps it
+            bucket, _, key = location[5:].partition("/")
+            path = self.local_file(bucket, key)
+        try:
+            return StaticTable.from_metadata(path, properties=dict(self.warehouse.iceberg.properties))
+        except (OSError, ValueError) as exc:
+            raise InvalidInput(
+                f"table {table.full_name}: cannot read its Iceberg metadata {location}: {exc}",
+                hint="crawl the table's folder again: its metadata file may have been removed by a vacuum",
+            ) from None
 
     def _external(self, table: Table) -> ResolvedTable:
         columns = [(c.name, c.type) for c in table.columns]
@@ -180,6 +209,11 @@ class TableResolver:
             raise InvalidInput(f"table location {location!r} is not an s3:// URI")
         bucket, _, prefix = location[5:].partition("/")
         if prefix and not prefix.endswith("/"):
+            # A crawler that finds files of different schemas side by side makes a table per file, located at the
+            # file itself (typeOfData: file): such a table reads that one object (Athena would read nothing).
+            if self.storage.object_exists(bucket, prefix):
+                info = self.storage.head_object(bucket, prefix)
+                return ([self.local_file(bucket, prefix)], info.size) if info.size else ([], 0)
             prefix += "/"
         files, size = [], 0
         for info in self.storage.iter_objects(bucket, prefix=prefix):
@@ -213,6 +247,7 @@ class TableResolver:
             f"escape = {literal(fmt.escape or fmt.quote or chr(34))}",
             "auto_detect = false",
             "hive_partitioning = false",  # partition values come from the catalog's partitions, not the path
+            f"max_line_size = {MAX_LINE_BYTES}",
         ]
         if fmt.null_markers:
             args.append("nullstr = [" + ", ".join(literal(n) for n in fmt.null_markers) + "]")

@@ -7,7 +7,10 @@ the shapes Step Functions returns (``JobRunId``, the Glue ``JobRun``, ``{"Crawle
 ``<Service>.<code>`` (``Glue.EntityNotFoundException``), as the aws-sdk integrations name them; a ``.sync`` task
 whose job run or query ends other than SUCCEEDED fails with ``States.TaskFailed`` and the run (or query
 execution) as JSON in the cause, its ``ErrorMessage`` / ``StateChangeReason`` included. A ``.sync`` task starts its
-run once per attempt (``TaskContext.once``): a resumed execution waits for the run it had started.
+run once per attempt (``TaskContext.once``): a resumed execution waits for the run it had started. A query
+runs in the process that started it, so a resumed Athena task whose query was still running when the previous
+runner died — still QUEUED or RUNNING, or FAILED because its process died (``query/orphans.py``) — cancels that
+query and starts it again, once (journaled under ``<step>/restart/<id>``).
 
 Registered functions (``lake.functions``) are served as Lambda functions: ``arn:aws:states:::lambda:invoke``
 (Invoke's response with the payload in ``Payload``) and the direct ``arn:aws:lambda:…:function:NAME`` resource
@@ -217,8 +220,24 @@ class _Athena:
         return {"QueryExecutionId": self._start(parameters, ATHENA_START_QUERY)}
 
     def start_query_execution_sync(self, parameters: Any, context: TaskContext) -> dict[str, Any]:
-        execution_id = context.once("start", lambda: self._start(parameters, ATHENA_START_QUERY + SYNC))
+        started: list[str] = []
+
+        def start() -> str:
+            started.append(self._start(parameters, ATHENA_START_QUERY + SYNC))
+            return started[-1]
+
+        execution_id = context.once("start", start)
         queries = self.services.queries
+        while not started:  # a resumed execution re-attaches to the query it had started
+            execution_id, orphaned = self._orphaned_query(execution_id, context)
+            if not orphaned:
+                break
+            # a query runs on the process that started it, which died with the execution's previous runner: it
+            # will never end (or it ended FAILED for that reason), so it is cancelled and started again (an
+            # in-flight task runs at least once)
+            with contextlib.suppress(LakeportError):
+                queries.stop_query_execution(execution_id)
+            execution_id = context.once(f"restart/{execution_id}", start)
         while True:
             execution = _calling("Athena", lambda: queries.get_query_execution(execution_id))
             if execution.state in QUERY_FINISHED:
@@ -231,6 +250,22 @@ class _Athena:
         if execution.state != "SUCCEEDED":
             raise TaskFailed(TASK_FAILED, json.dumps(shape))
         return shape
+
+    def _orphaned_query(self, execution_id: str, context: TaskContext) -> tuple[str, bool]:
+        """The query a resumed task waits for (following the restarts a previous resume journaled), and whether
+        it is orphaned: still QUEUED or RUNNING although the runner that started it — its only executor — is gone,
+        or already FAILED because that process died (the query service marks such executions when it reads them).
+        """
+        from lakeport.query.orphans import process_died
+
+        while True:
+            found, again = context.journal.recall(f"{context.step}/restart/{execution_id}")
+            if not found:
+                break
+            execution_id = str(again)
+        execution = _calling("Athena", lambda: self.services.queries.get_query_execution(execution_id))
+        orphaned = execution.state not in QUERY_FINISHED
+        return execution_id, orphaned or process_died(execution.state, execution.state_change_reason)
 
     def get_query_results(self, parameters: Any, context: TaskContext) -> dict[str, Any]:
         params = _object(parameters, ATHENA_GET_RESULTS)

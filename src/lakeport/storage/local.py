@@ -31,6 +31,7 @@ from lakeport.errors import (
     NoSuchBucket,
     NoSuchKey,
 )
+from lakeport.processes import HOST, process_alive
 from lakeport.storage.backend import Progress
 from lakeport.storage.etags import md5_hex
 from lakeport.storage.keys import guess_content_type, validate_bucket_name, validate_key
@@ -47,6 +48,13 @@ from lakeport.storage.objects import (
 INTERNAL_DIR = ".lakeport"
 MAX_SEGMENT_BYTES = 250  # NAME_MAX is 255; the metadata file adds ".json"
 STALE_TMP_SECONDS = 24 * 3600
+
+
+def _writer_gone(name: str) -> bool:
+    """Whether a temporary upload ``<pid>-<uuid>@<host>.part`` belongs to a process of this host that has died."""
+    writer, _, host = name.removesuffix(".part").rpartition("@")
+    pid = writer.split("-", 1)[0]
+    return host == HOST and pid.isdigit() and int(pid) != os.getpid() and not process_alive(int(pid))
 
 
 def _mtime(st: os.stat_result) -> datetime:
@@ -162,7 +170,7 @@ class LocalBackend:
         self._check_storable(bucket, key, dest)
         self._tmp.mkdir(parents=True, exist_ok=True)
         self._sweep_stale_tmp()
-        tmp = self._tmp / f"{uuid.uuid4().hex}.part"
+        tmp = self._tmp / f"{os.getpid()}-{uuid.uuid4().hex}@{HOST}.part"  # whose it is: see _sweep_stale_tmp
         try:
             with tmp.open("wb") as out:
                 etag = md5_hex(self._copy_chunks(body, out, progress))
@@ -215,14 +223,15 @@ class LocalBackend:
             os.close(fd)
 
     def _sweep_stale_tmp(self) -> None:
-        """Remove uploads abandoned by killed writers (older than a day), once per process."""
+        """Remove uploads abandoned by killed writers, once per process: those of a writer on this host whose
+        process is gone (the pid and host are in the name), and any older than a day."""
         if self._swept:
             return
         self._swept = True
         cutoff = time.time() - STALE_TMP_SECONDS
         for entry in os.scandir(self._tmp):
             try:
-                if entry.stat().st_mtime < cutoff:
+                if _writer_gone(entry.name) or entry.stat().st_mtime < cutoff:
                     os.unlink(entry.path)
             except FileNotFoundError:
                 continue
@@ -287,6 +296,8 @@ class LocalBackend:
             st = path.stat()
         except (FileNotFoundError, NotADirectoryError):
             raise NoSuchKey(f"object s3://{bucket}/{key} does not exist") from None
+        except OSError as exc:  # a symbolic link that loops (ELOOP) or cannot be followed is no object either
+            raise NoSuchKey(f"object s3://{bucket}/{key} does not exist ({exc.strerror or exc})") from None
         if not stat.S_ISREG(st.st_mode):
             raise NoSuchKey(f"object s3://{bucket}/{key} does not exist (it is a prefix of other keys)")
         return path, st
@@ -442,7 +453,7 @@ class LocalBackend:
                 continue
             try:
                 st = entry.stat()
-            except FileNotFoundError:
-                continue  # removed while we listed
+            except OSError:
+                continue  # removed while we listed; or a link that loops (ELOOP) or cannot be followed: no object
             if stat.S_ISREG(st.st_mode):
                 yield key, entry.path, st

@@ -133,7 +133,11 @@ class Scheduler:
         recover_interval: float = 5.0,
         evaluate: Callable[[], object] | None = None,
         evaluate_interval: float = 10.0,
+        detach: bool = False,
     ) -> None:
+        # detach: state machines start in a worker process of their own, which outlives this one (a single pass,
+        # `lakeport scheduler --once`, exits at once); otherwise on this process's pool, as a long-lived loop does
+        self.detach = detach
         self.recover = recover  # resumes state-machine executions whose runner died
         self.recover_interval = recover_interval
         self._last_recover = 0.0
@@ -443,7 +447,9 @@ class Scheduler:
                 try:
                     services = self._services_for(row.principal)
                     if row.target_kind == MACHINE:
-                        arn = services.states.start_execution(row.target, json.loads(row.input), name=row.name).arn
+                        arn = services.states.start_execution(
+                            row.target, json.loads(row.input), name=row.name, detach=self.detach
+                        ).arn
                         started.append((row.owner, row.key, arn))
                         if len(started) >= MARK_EVERY:
                             self._mark_started(started)
@@ -606,9 +612,10 @@ class SchedulerHost(Protocol):
     def alarms(self) -> Any: ...
 
 
-def scheduler_for(lake: SchedulerHost, *, scan: bool = True) -> Scheduler:
+def scheduler_for(lake: SchedulerHost, *, scan: bool = True, detach: bool = False) -> Scheduler:
     """The dispatcher of a lake: its rules, object events, bus, logs and services, and the watcher's scan (so
-    files dropped into the lake's folders by hand trigger too) every ``events.scan_interval_seconds``."""
+    files dropped into the lake's folders by hand trigger too) every ``events.scan_interval_seconds``. With
+    ``detach``, the executions it starts run in worker processes of their own (for a pass that exits at once)."""
 
     def scan_store() -> int:
         return len(lake.watcher().scan().events)
@@ -623,4 +630,5 @@ def scheduler_for(lake: SchedulerHost, *, scan: bool = True) -> Scheduler:
         scan_interval=float(lake.settings.events.scan_interval_seconds),
         recover=lambda: lake.states.recover(),
         evaluate=lambda: lake.alarms.evaluate_alarms(),
+        detach=detach,
     )

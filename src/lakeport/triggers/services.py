@@ -38,7 +38,9 @@ class _Job(Protocol):
 
 
 class StatesTarget(Protocol):
-    def start_execution(self, ref: str, input: Any = None, *, name: str | None = None) -> _Started: ...
+    def start_execution(
+        self, ref: str, input: Any = None, *, name: str | None = None, detach: bool = False
+    ) -> _Started: ...
 
 
 class JobsTarget(Protocol):

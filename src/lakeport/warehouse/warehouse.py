@@ -401,6 +401,26 @@ class Warehouse:
                     spec.add_identity(name)
         return self.require(database, table)
 
+    def sync_catalog(self, database: str, table: str) -> bool:
+        """Bring the table's catalog entry up to its current Iceberg metadata; whether it was behind.
+
+        A commit swaps the Iceberg pointer, then registers the new metadata in the catalog: a writer killed in
+        between leaves the entry naming the previous metadata (which still exists). Recovery calls this."""
+        from lakeport.catalog import EntityNotFound
+
+        database, table = self._names(database, table)
+        iceberg = self.load(database, table)
+        if iceberg is None:
+            return False
+        try:
+            entry = self.catalog.get_table(database, table)
+        except EntityNotFound:
+            entry = None
+        if entry is not None and entry.parameters.get("metadata_location") == iceberg.metadata_location:
+            return False
+        self._register(database, table, iceberg)
+        return True
+
     def _register(self, database: str, table: str, iceberg: IcebergTable) -> None:
         """Create or update the table's entry in lakeport's catalog (a new version only when its schema changed)."""
         from lakeport.catalog.external_schemas import columns_from_arrow_schema
