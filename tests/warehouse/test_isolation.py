@@ -31,13 +31,13 @@ from tests.warehouse.warehouse_kit import (
 
 DB, TABLE = "iso", "events"
 
-COMMITS = 50
+COMMITS = 25  # each commit is read by four processes between its neighbours: 25 give ~100 interleavings
 ROWS_PER_FILE = 40
 FILES_PER_COMMIT = 2
 READERS = 4
 
 WRITERS = 4
-APPENDS_EACH = 25
+APPENDS_EACH = 12
 APPEND_ROWS = 3
 
 
