@@ -19,7 +19,7 @@ import pytest
 from lakeport import Lake
 from lakeport.dashboards.model import VisualData, VisualError
 from lakeport.metadata.times import now as utcnow
-from lakeport.pipelines import load_pipeline
+from lakeport.pipelines import load_pipeline, new_pipeline, run_pipeline
 from lakeport.triggers import scheduler_for
 from tests.conftest import run_cli
 from tests.pipelines.datasets import Expected, event_log, partitioned_parquet, tpch
@@ -196,3 +196,16 @@ def test_a_second_new_is_refused_and_bad_names_and_folders_are_named(tmp_path: P
     missing = run_cli("pipeline", "run", "nope", lake=lake, check=False)
     assert missing.returncode != 0
     assert "pipeline nope does not exist" in missing.stderr.decode() + missing.stdout.decode()
+
+
+def test_a_pipeline_on_a_lake_in_an_s3_compatible_store(s3_lake: Lake, tmp_path: Path) -> None:
+    """The same two steps on a lake whose objects live in an S3-compatible store (a real endpoint on loopback):
+    the Hive-partitioned Parquet set lands, is crawled, copied into an Iceberg table, counted and charted."""
+    expected = partitioned_parquet(tmp_path / "data")
+    made = new_pipeline(s3_lake, "sensors", tmp_path / "data")
+    assert made.staging_uri.startswith(f"s3://{s3_lake.settings.storage.default_bucket}/")
+    ran = run_pipeline(s3_lake, "sensors")
+    assert ran.row_counts == expected.rows
+    assert ran.kpis == [("sensors: rows", expected.rows["sensors"])]
+    answers = s3_lake.dashboards.dashboard_data(ran.dashboard, "Overview")
+    assert [a.message for a in answers if isinstance(a, VisualError)] == []

@@ -125,7 +125,7 @@ class TableResolver:
                 f"table {table.full_name} has no snapshot {snapshot_id}",
                 hint="lakeport tables history lists the table's snapshots",
             )
-        files = self.warehouse.data_files(table.database, table.name, snapshot_id=snapshot_id)
+        files = self._readable(self.warehouse.data_files(table.database, table.name, snapshot_id=snapshot_id))
         size = sum(Path(f).stat().st_size for f in files if Path(f).exists())
         columns = [(c.name, c.type) for c in table.columns]
         return ResolvedTable(
@@ -143,11 +143,12 @@ class TableResolver:
                 iceberg = self._registered(table, location)
                 snapshot = iceberg.current_snapshot()
                 tasks = iceberg.scan().plan_files() if snapshot is not None else []
-                files = [self.warehouse.local_path(task.file.file_path) for task in tasks]
+                files = self._readable([self.warehouse.local_path(task.file.file_path) for task in tasks])
             else:
                 iceberg = iceberg or self.warehouse.require(table.database, table.name)
                 snapshot = iceberg.current_snapshot()
-                files = self.warehouse.data_files(table.database, table.name) if snapshot is not None else []
+                found = self.warehouse.data_files(table.database, table.name) if snapshot is not None else []
+                files = self._readable(found)
             size = sum(Path(f).stat().st_size for f in files if Path(f).exists())
             cached = (files, size, snapshot.snapshot_id if snapshot else None)
             if location and iceberg.metadata_location == location:
@@ -159,6 +160,17 @@ class TableResolver:
         return ResolvedTable(
             table.database, table.name, _parquet_select(files, columns), list(files), size, snapshot_id
         )
+
+    def _readable(self, files: list[str]) -> list[str]:
+        """Data files as paths the sandboxed engine may open: an S3 lake's ``s3://`` files are fetched into the
+        query's work folder (Iceberg data files never change, so a fetched copy stays right)."""
+        out = []
+        for name in files:
+            if name.startswith("s3://"):
+                bucket, _, key = name[5:].partition("/")
+                name = self.local_file(bucket, key)
+            out.append(name)
+        return out
 
     def _registered(self, table: Table, location: str) -> Any:
         """An Iceberg table the catalog knows by its metadata file only (a crawler's ICEBERG table in another
