@@ -9,7 +9,7 @@ import pytest
 
 from lakeport import Lake
 from lakeport.etl import JobRun
-from lakeport.etl.runner import FAILPOINT_ENV
+from lakeport.etl.failures import FAILPOINT_ENV
 
 from .jobs_kit import committed_run_ids, copy_job, csv_text, current_snapshot, put, table_rows, uri
 

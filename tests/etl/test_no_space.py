@@ -12,7 +12,8 @@ import pytest
 
 from lakeport import Lake
 from lakeport.etl import JobDefinition
-from lakeport.etl.runner import JobRunner, NoSpaceLeft, is_disk_full, temp_work_dir
+from lakeport.etl.failures import NoSpaceLeft, is_disk_full
+from lakeport.etl.runner import JobRunner, temp_work_dir
 
 from .jobs_kit import copy_job, csv_text, put, table_rows, uri
 

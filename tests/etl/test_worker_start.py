@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from lakeport import Lake
-from lakeport.etl.runner import FAILPOINT_ENV
+from lakeport.etl.failures import FAILPOINT_ENV
 from tests.conftest import run_cli
 
 from .jobs_kit import SLOW_SCRIPT, copy_job, csv_text, process_gone, put, python_job, table_rows, uri, wait_until

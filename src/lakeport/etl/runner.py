@@ -16,22 +16,19 @@ The phases, in order, each logged to the run's stream:
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import os
-import resource
 import shutil
-import signal
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lakeport.catalog.names import split_table_name
 from lakeport.engines.duckdb_sandbox import NO_EXTENSIONS, lock_down
-from lakeport.errors import InvalidInput, LakeportError
+from lakeport.errors import InvalidInput
 from lakeport.etl.bad_records import (
     Reject,
     diagnose_integers,
@@ -44,6 +41,8 @@ from lakeport.etl.bad_records import (
 from lakeport.etl.bookmarks import Bookmarks
 from lakeport.etl.compiler import Compiler, SourceFiles, blank
 from lakeport.etl.definition import JobDefinition
+from lakeport.etl.failures import NoSpaceLeft, failpoint, is_disk_full
+from lakeport.etl.metrics import Metrics
 from lakeport.etl.nodes import NodeError, Sink, Source
 from lakeport.etl.strict_integers import BAD_INTEGER_MARK
 from lakeport.sqltext import ident, literal, string_list
@@ -59,71 +58,6 @@ if TYPE_CHECKING:
     from lakeport.storage import Storage
     from lakeport.storage.objects import ObjectInfo
     from lakeport.warehouse import Warehouse
-
-FAILPOINT_ENV = "LAKEPORT_FAILPOINT"
-_DISK_FULL_TEXTS = ("No space left on device", "database or disk is full", "Disk quota exceeded")
-
-
-class NoSpaceLeft(LakeportError):
-    """A disk filled up while a run wrote a table: the run fails, the table keeps its last snapshot."""
-
-    http_status = 507
-    default_code = "InsufficientStorage"
-
-
-def is_disk_full(exc: BaseException) -> bool:
-    """Whether ``exc`` (or what caused it) is a full disk: ENOSPC/EDQUOT, as Python, DuckDB or SQLite report it."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
-            return True
-        if any(text in str(seen) for text in _DISK_FULL_TEXTS):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
-
-
-def peak_memory_bytes() -> int:
-    """This process's peak resident memory: VmHWM (``ru_maxrss`` is inherited across exec on Linux)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-
-def failpoint(phase: str) -> None:
-    if os.environ.get(FAILPOINT_ENV) == phase:
-        os.kill(os.getpid(), signal.SIGKILL)
-
-
-@dataclass
-class Metrics:
-    sources: dict[str, dict[str, Any]] = field(default_factory=dict)
-    sinks: dict[str, dict[str, Any]] = field(default_factory=dict)
-    rows_dropped: int = 0
-    rows_quarantined: int = 0
-    quarantine: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        rows_read = sum(s["rows_read"] for s in self.sources.values())
-        return {
-            "sources": self.sources,
-            "sinks": self.sinks,
-            "rows_read": rows_read,
-            "rows_accepted": sum(s["rows_accepted"] for s in self.sources.values()),
-            "rows_written": sum(s["rows_written"] for s in self.sinks.values()),
-            "rows_dropped": self.rows_dropped,
-            "rows_quarantined": self.rows_quarantined,
-            "bytes_read": sum(s["bytes"] for s in self.sources.values()),
-            "files_written": sum(s["files_written"] for s in self.sinks.values()),
-            "bytes_written": sum(s["bytes_written"] for s in self.sinks.values()),
-            "quarantine": self.quarantine,
-            "peak_memory_bytes": peak_memory_bytes(),
-        }
 
 
 @dataclass
