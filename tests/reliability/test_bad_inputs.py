@@ -7,9 +7,6 @@ in success with the right data or in a clear error: a message naming the object 
 column where they apply) with what to do. The crawl never fails because of one bad file: it catalogs what it can
 and reports each file it skips, with the reason. And the lake keeps its last good state: the tables that existed
 before (a crawled table, a warehouse table) are untouched by every case.
-
-Cases whose expected outcome lakeport does not reach yet are marked ``xfail(strict=True)`` with the module at
-fault: the day it is fixed the mark fails, and goes.
 """
 
 from __future__ import annotations
@@ -85,7 +82,6 @@ class Case:
     upload: str = "api"  # api: lake.storage.put_object; cli: lakeport s3 cp --recursive from a local folder
     build: Callable[[Path, Path], list[str]] | None = None  # makes links in a folder (given one outside the lake)
     listed: tuple[str, ...] | None = None  # the objects listed after the upload (default: ``files``)
-    marks: Mapping[str, pytest.MarkDecorator] = field(default_factory=dict)  # stage → xfail
 
     @property
     def prefix(self) -> str:
@@ -351,7 +347,7 @@ CASES = [
 
 
 def cases(stage: str, *, having: Callable[[Case], bool] = lambda c: True) -> list[Any]:
-    return [pytest.param(c, id=c.id, marks=[c.marks[stage]] if stage in c.marks else []) for c in CASES if having(c)]
+    return [pytest.param(c, id=c.id) for c in CASES if having(c)]
 
 
 # ---- one lake for the whole catalogue, with a last good state

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 
 from lakeport.crawler.definition import CrawlerDefinition
 from lakeport.datasets.spotify.schema import KAGGLE_FILES
-from lakeport.errors import AlreadyExists
 from lakeport.etl import JobDefinition
+from lakeport.pipelines.install import put_crawler, put_dashboard_files, put_job, put_state_machine
 
 if TYPE_CHECKING:
     from lakeport.lake import Lake
@@ -56,17 +56,11 @@ def install_reference_pipeline(
     """Create or update the reference pipeline's parts in ``lake`` from the files in ``folder``; the crawler
     catalogs ``staging`` (a prefix of the default bucket) into ``database``."""
     job = JobDefinition.from_file(folder / "job.yaml")
-    try:
-        lake.jobs.create_job(job)
-    except AlreadyExists:
-        lake.jobs.update_job(job)
+    put_job(lake, job)
 
     bucket = lake.settings.storage.default_bucket
     crawler = CrawlerDefinition(name=CRAWLER, targets=(f"s3://{bucket}/{staging}",), database=database)
-    try:
-        lake.crawlers.create_crawler(crawler)
-    except AlreadyExists:
-        lake.crawlers.update_crawler(crawler)
+    put_crawler(lake, crawler)
 
     topic = lake.notify.create_topic(TOPIC, {"DisplayName": "Spotify pipeline"})
     subscriptions = [lake.notify.subscribe(topic.arn, "file", NOTIFICATIONS_FILE).arn]
@@ -77,11 +71,7 @@ def install_reference_pipeline(
     definition = (folder / "pipeline.asl.json").read_text(encoding="utf-8")
     # the example names the topic in the account and region AWS's tutorials use; point it at this lake's topic
     definition = definition.replace(f"arn:aws:sns:us-east-1:000000000000:{TOPIC}", topic.arn)
-    machines = {m.name for m in lake.states.list_state_machines()}
-    if STATE_MACHINE in machines:
-        machine = lake.states.update_state_machine(STATE_MACHINE, definition=definition)
-    else:
-        machine = lake.states.create_state_machine(STATE_MACHINE, definition)
+    machine = put_state_machine(lake, STATE_MACHINE, definition)
 
     alarms = lake.alarms.put_metric_alarms_from(json.loads((folder / "alarms.json").read_text(encoding="utf-8")))
     lake.triggers.put_rule(
@@ -105,18 +95,5 @@ def install_reference_pipeline(
 def install_reference_dashboard(lake: Lake, folder: Path = REFERENCE) -> list[str]:
     """Create or update the Spotify insights dashboard and its datasets (``datasets.yaml``, ``dashboard.yaml``)
     once the pipeline has written ``spotify.tracks``; returns the dashboard's sheets."""
-    from lakeport.dashboards import load_document, parse_datasets
-
-    datasets = lake.dashboards.datasets
-    existing = {d.name for d in datasets.list_data_sets()}
-    for definition in parse_datasets(load_document(folder / "datasets.yaml")[0]):
-        if definition.name in existing:
-            datasets.update_data_set(definition)  # a SPICE dataset is ingested again: the table may have changed
-        else:
-            datasets.create_data_set(definition)  # a SPICE one gets its first snapshot
-    text = (folder / "dashboard.yaml").read_text(encoding="utf-8")
-    try:
-        board = lake.dashboards.create_dashboard(text)
-    except AlreadyExists:
-        board = lake.dashboards.update_dashboard(text)
+    board = put_dashboard_files(lake, folder)
     return [s["name"] for s in board.definition["sheets"]]

@@ -13,7 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from lakeport.errors import AlreadyExists, LakeportError
+from lakeport.errors import LakeportError
+from lakeport.pipelines.install import put_dashboard_files
 from lakeport.pipelines.scaffold import Pipeline, load_pipeline, pipeline_folder
 
 if TYPE_CHECKING:
@@ -120,22 +121,9 @@ def _row_counts(lake: Lake, query_id: str) -> dict[str, int]:
 def install_dashboard(lake: Lake, pipeline: Pipeline) -> tuple[str, list[tuple[str, Any]]]:
     """Create or update the pipeline's datasets and starter dashboard from its files; returns the dashboard's
     name and its KPIs' values."""
-    from lakeport.dashboards import load_document, parse_datasets
     from lakeport.dashboards.model import VisualData
 
-    folder = pipeline_folder(lake, pipeline.name)
-    datasets = lake.dashboards.datasets
-    existing = {d.name for d in datasets.list_data_sets()}
-    for definition in parse_datasets(load_document(folder / "datasets.yaml")[0]):
-        if definition.name in existing:
-            datasets.update_data_set(definition)
-        else:
-            datasets.create_data_set(definition)
-    text = (folder / "dashboard.yaml").read_text(encoding="utf-8")
-    try:
-        board = lake.dashboards.create_dashboard(text)
-    except AlreadyExists:
-        board = lake.dashboards.update_dashboard(text)
+    board = put_dashboard_files(lake, pipeline_folder(lake, pipeline.name))
     sheet = board.definition["sheets"][0]["name"]
     answers = lake.dashboards.dashboard_data(board.name, sheet)
     kpis = [

@@ -43,6 +43,7 @@ from lakeport.pipelines.inference import (
     suggest_joins,
     unique_names,
 )
+from lakeport.pipelines.install import put_crawler, put_job, put_state_machine
 from lakeport.pipelines.machine import pipeline_machine
 from lakeport.sqltext import ident
 
@@ -110,6 +111,11 @@ def check_pipeline_name(name: str) -> str:
     return name
 
 
+def dashboard_name(name: str) -> str:
+    """The starter dashboard's name: the pipeline's, as the dashboards' names are written (``my-sales``)."""
+    return sql_name(name, fallback="p").replace("_", "-")
+
+
 def pipeline_folder(lake: Lake, name: str) -> Path:
     return lake.root / FOLDER / name
 
@@ -162,10 +168,7 @@ def new_pipeline(
     tell(f"crawling s3://{bucket}/{staging} into database {staging_database}")
     crawler = f"{name}-staging"
     definition = CrawlerDefinition(name=crawler, targets=(f"s3://{bucket}/{staging}",), database=staging_database)
-    try:
-        lake.crawlers.create_crawler(definition)
-    except AlreadyExists:
-        lake.crawlers.update_crawler(definition)
+    put_crawler(lake, definition)
     run = lake.crawlers.start_crawler(crawler, wait=True)
     if run.status != "SUCCEEDED":
         raise LakeportError(
@@ -202,10 +205,7 @@ def new_pipeline(
     (out / "job.yaml").write_text(job_text, encoding="utf-8")
     tell(f"creating job {name}")
     job = JobDefinition.from_file(out / "job.yaml")
-    try:
-        lake.jobs.create_job(job)
-    except AlreadyExists:
-        lake.jobs.update_job(job)
+    put_job(lake, job)
 
     tell(f"creating topic {name}-pipeline-events and state machine {name}-pipeline")
     topic = lake.notify.create_topic(f"{name}-pipeline-events", {"DisplayName": f"{name} pipeline"})
@@ -222,10 +222,7 @@ def new_pipeline(
         database=database,
     )
     (out / "pipeline.asl.json").write_text(json.dumps(asl, indent=2) + "\n", encoding="utf-8")
-    if machine_name in {m.name for m in lake.states.list_state_machines()}:
-        machine = lake.states.update_state_machine(machine_name, definition=json.dumps(asl))
-    else:
-        machine = lake.states.create_state_machine(machine_name, json.dumps(asl))
+    machine = put_state_machine(lake, machine_name, json.dumps(asl))
 
     rule = f"{name}-new-files"
     tell(f"creating trigger rule {rule}")
@@ -255,7 +252,7 @@ def new_pipeline(
         state_machine_arn=machine.arn,
         topic_arn=topic.arn,
         rule=rule,
-        dashboard=sql_name(name, fallback="p").replace("_", "-"),
+        dashboard=dashboard_name(name),
         notifications_file=notifications,
         tables=tables,
         joins=[j.to_dict() for j in joins],
@@ -397,7 +394,7 @@ def _starter_dashboard(
         chart["id"] = chart["id"].replace("_", "-")
         visuals.append(chart)
     board = {
-        "name": sql_name(name, fallback="p").replace("_", "-"),
+        "name": dashboard_name(name),
         "title": f"{name}: starter dashboard",
         "sheets": [{"name": "Overview", "visuals": visuals}],
     }
