@@ -1,10 +1,12 @@
 """``lakeport pipeline new`` and ``pipeline run`` end to end on three unrelated datasets, as a user runs them:
 TPC-H (eight CSV files), a JSON-lines event log with nested fields, and a Hive-partitioned Parquet set.
 
-Each dataset goes through the CLI (new → run), then the test checks the lake with its own eyes: exact row
-counts against raw DuckDB or pyarrow reading the source files, Iceberg tables with real types, every visual of
-the starter dashboard answered, the success notification, and — for new files — the trigger rule starting
-the pipeline again."""
+The three pipelines share one lake (each has its own staging folder, databases, job, state machine, topic, rule
+and dashboard, all named after it). TPC-H goes through the CLI as a user runs it: `pipeline new` (which creates
+the lake) and `pipeline run`, each a real process; the other two through the functions those commands call, in
+this process. Then the test checks the lake with its own eyes: exact row counts against raw DuckDB or pyarrow
+reading the source files, Iceberg tables with real types, every visual of the starter dashboard answered, the
+success notification, and — for new files — the trigger rule starting the pipeline again."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import duckdb
 import pytest
 
 from lakeport import Lake
+from lakeport.cli.main import main
 from lakeport.dashboards.model import VisualData, VisualError
 from lakeport.metadata.times import now as utcnow
 from lakeport.pipelines import load_pipeline, new_pipeline, run_pipeline
@@ -39,17 +42,31 @@ DATASETS: dict[str, Callable[[Path], Expected]] = {"tpch": tpch, "events": event
 
 @pytest.fixture(scope="module")
 def made(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Path, Expected, dict[str, object]]]:
-    """Each dataset in its own lake, through `pipeline new` and `pipeline run` (the CLI, as a user would)."""
+    """Each dataset's pipeline made and run in one lake: TPC-H with `pipeline new` and `pipeline run` (the CLI, as
+    a user would), the others with ``new_pipeline`` and ``run_pipeline``."""
     out: dict[str, tuple[Path, Path, Expected, dict[str, object]]] = {}
+    lake = tmp_path_factory.mktemp("pipelines") / "lake"
     for name, build in DATASETS.items():
         source = tmp_path_factory.mktemp(f"{name}-data")
         expected = build(source)
-        lake = tmp_path_factory.mktemp(f"{name}-lake") / "lake"
-        new = run_cli("pipeline", "new", name, "--from", str(source), "--output", "json", lake=lake)
-        assert json.loads(new.stdout)["name"] == name
-        ran = json.loads(run_cli("pipeline", "run", name, "--output", "json", lake=lake).stdout)
+        if name == "tpch":
+            new = run_cli("pipeline", "new", name, "--from", str(source), "--output", "json", lake=lake)
+            assert json.loads(new.stdout)["name"] == name
+            ran = json.loads(run_cli("pipeline", "run", name, "--output", "json", lake=lake).stdout)
+        else:
+            with Lake.open(lake) as opened:
+                assert new_pipeline(opened, name, source).name == name
+                ran = run_pipeline(opened, name).to_dict()
         out[name] = (source, lake, expected, ran)
     return out
+
+
+def _lakeport(capfd: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    """``lakeport ARGV`` in this process (``main``, what the console script calls): its exit code and output."""
+    capfd.readouterr()
+    code = main(list(argv))
+    out, err = capfd.readouterr()
+    return code, out + err
 
 
 @pytest.mark.parametrize("name", list(DATASETS))
@@ -134,7 +151,7 @@ def test_the_starter_dashboard_answers_every_visual(
 
 
 def test_new_files_start_the_pipeline_and_bad_ones_keep_the_last_good_table(
-    made: dict[str, tuple[Path, Path, Expected, dict[str, object]]], tmp_path: Path
+    made: dict[str, tuple[Path, Path, Expected, dict[str, object]]], tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
     """The trigger rule on staging/events/: a new day of events starts the state machine (after the batch
     window), and the table grows by exactly that day; then a broken file fails the run, names the file, and
@@ -163,9 +180,8 @@ def test_new_files_start_the_pipeline_and_bad_ones_keep_the_last_good_table(
         broken = tmp_path / "broken.jsonl"
         broken.write_text('{"event_id": "x", "occurred_at": "2026-03-09 10:00:00"}\n{"event_id": \n', encoding="utf-8")
         lake.storage.upload_file(broken, bucket, "staging/events/events-broken.jsonl")
-    failed = run_cli("pipeline", "run", "events", lake=lake_path, check=False)
-    message = failed.stdout.decode() + failed.stderr.decode()
-    assert failed.returncode != 0
+    code, message = _lakeport(capfd, "--lake", str(lake_path), "pipeline", "run", "events")
+    assert code != 0
     assert "Traceback" not in message
     assert "events-broken.jsonl" in message, message
     with Lake.open(lake_path) as lake:
@@ -175,27 +191,26 @@ def test_new_files_start_the_pipeline_and_bad_ones_keep_the_last_good_table(
         assert json.loads(json.loads(last)["Message"])["status"] == "FAILED"
 
 
-def test_a_second_new_is_refused_and_bad_names_and_folders_are_named(tmp_path: Path) -> None:
-    lake = tmp_path / "lake"
-    source = tmp_path / "data"
-    partitioned_parquet(source)
-    run_cli("pipeline", "new", "sensors", "--from", str(source), lake=lake)
-    again = run_cli("pipeline", "new", "sensors", "--from", str(source), lake=lake, check=False)
-    assert again.returncode != 0
-    assert "already exists" in again.stderr.decode() + again.stdout.decode()
-    bad = run_cli("pipeline", "new", "9 lives", "--from", str(source), lake=lake, check=False)
-    assert bad.returncode != 0
-    assert "pipeline name '9 lives' is not valid" in bad.stderr.decode() + bad.stdout.decode()
+def test_a_second_new_is_refused_and_bad_names_and_folders_are_named(
+    made: dict[str, tuple[Path, Path, Expected, dict[str, object]]], tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    source, lake_path, _, _ = made["sensors"]  # pipeline sensors exists in this lake
+    lake = ["--lake", str(lake_path)]
+    code, text = _lakeport(capfd, *lake, "pipeline", "new", "sensors", "--from", str(source))
+    assert code != 0
+    assert "already exists" in text
+    code, text = _lakeport(capfd, *lake, "pipeline", "new", "9 lives", "--from", str(source))
+    assert code != 0
+    assert "pipeline name '9 lives' is not valid" in text
     empty = tmp_path / "empty"
     empty.mkdir()
-    nothing = run_cli("pipeline", "new", "nothing", "--from", str(empty), lake=lake, check=False)
-    text = nothing.stderr.decode() + nothing.stdout.decode()
-    assert nothing.returncode != 0
+    code, text = _lakeport(capfd, *lake, "pipeline", "new", "nothing", "--from", str(empty))
+    assert code != 0
     assert str(empty) in text
     assert "nothing to load" in text
-    missing = run_cli("pipeline", "run", "nope", lake=lake, check=False)
-    assert missing.returncode != 0
-    assert "pipeline nope does not exist" in missing.stderr.decode() + missing.stdout.decode()
+    code, text = _lakeport(capfd, *lake, "pipeline", "run", "nope")
+    assert code != 0
+    assert "pipeline nope does not exist" in text
 
 
 def test_a_pipeline_on_a_lake_in_an_s3_compatible_store(s3_lake: Lake, tmp_path: Path) -> None:

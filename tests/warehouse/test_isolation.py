@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
 import subprocess
+import sys
+import time
 from collections import Counter
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +24,7 @@ from sqlalchemy import Engine, event
 from lakeport import Lake
 from lakeport.warehouse import CommitConflict
 from tests.warehouse.warehouse_kit import (
+    REPO,
     VALUE_SCHEMA,
     finish,
     read_rows,
@@ -31,13 +36,13 @@ from tests.warehouse.warehouse_kit import (
 
 DB, TABLE = "iso", "events"
 
-COMMITS = 25  # each commit is read by four processes between its neighbours: 25 give ~100 interleavings
+COMMITS = 8  # each commit is read by four processes between its neighbours: ~30 interleavings
 ROWS_PER_FILE = 40
 FILES_PER_COMMIT = 2
 READERS = 4
 
 WRITERS = 4
-APPENDS_EACH = 12
+APPENDS_EACH = 6  # 24 commits racing from one start line
 APPEND_ROWS = 3
 
 
@@ -80,6 +85,34 @@ def test_readers_see_exactly_one_committed_snapshot(local_lake: Lake, tmp_path: 
     assert table_rows(local_lake, DB, TABLE, ["k", "i"]) == [(COMMITS, i) for i in range(expected_count)]
 
 
+# what a commit imports on first use: loaded before the start line, so that no writer is still importing while
+# the others commit (commits take milliseconds; imports take a second)
+WARM = (
+    "pyiceberg.catalog.sql",
+    "pyiceberg.exceptions",
+    "pyiceberg.expressions",
+    "pyiceberg.io.pyarrow",
+    "pyiceberg.table",
+    "lakeport.catalog.external_schemas",
+    "lakeport.catalog.types",
+    "lakeport.warehouse.iceberg_catalog",
+)
+
+
+def spawn_warm_writer(*args: str) -> subprocess.Popen[bytes]:
+    """:func:`warehouse_kit.spawn` of the ``append-writer`` role, in a process that has imported :data:`WARM`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LAKEPORT_")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH", "")]))
+    code = f"import sys, {', '.join(WARM)}; from tests.warehouse.warehouse_kit import main; main(sys.argv[1:])"
+    return subprocess.Popen(
+        [sys.executable, "-c", code, "append-writer", *args],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
 def test_concurrent_appenders_lose_nothing_and_duplicate_nothing(local_lake: Lake, tmp_path: Path) -> None:
     lake_path = str(local_lake.root)
     start = tmp_path / "go"
@@ -88,11 +121,26 @@ def test_concurrent_appenders_lose_nothing_and_duplicate_nothing(local_lake: Lak
     # does not: the writers race to create it
     local_lake.warehouse.iceberg.create_namespace(DB)
     writers = [
-        spawn("append-writer", lake_path, DB, TABLE, str(w), str(APPENDS_EACH), str(APPEND_ROWS), str(start), str(r))
+        spawn_warm_writer(lake_path, DB, TABLE, str(w), str(APPENDS_EACH), str(APPEND_ROWS), str(start), str(r))
         for w, r in enumerate(reports)
     ]
-    start.touch()
+    try:
+        # the start line: each writer stages all its files, then waits for ``start``; open it only once every
+        # writer is there (each started on its own, they would commit one after another, never racing)
+        data_dir = local_lake.warehouse.data_dir(DB, TABLE)
+        staged = {f"w{w}-s{s}.parquet" for w in range(WRITERS) for s in range(APPENDS_EACH)}
+        deadline = time.monotonic() + 120
+        while not staged <= ({p.name for p in data_dir.iterdir()} if data_dir.is_dir() else set()):
+            if any(w.poll() is not None for w in writers):
+                break  # a writer crashed: finish() below reports its stderr
+            assert time.monotonic() < deadline, "the writers did not stage their files"
+            time.sleep(0.01)
+        time.sleep(0.05)  # the last writer's file is closed: it is polling for ``start`` now
+    finally:
+        start.touch()
+    started = time.monotonic()
     finish(writers, timeout=120)
+    span = time.monotonic() - started
 
     outcomes: list[dict[str, Any]] = [o for r in reports for o in json.loads(r.read_text())]
     assert len(outcomes) == WRITERS * APPENDS_EACH
@@ -119,6 +167,17 @@ def test_concurrent_appenders_lose_nothing_and_duplicate_nothing(local_lake: Lak
     assert history[-1].summary["total-records"] == str(len(expected))
     # the snapshots form one line: each commit's parent is the snapshot before it
     assert [s.parent_id for s in history[1:]] == [s.snapshot_id for s in history[:-1]]
+    # and the writers really raced (this cannot pass with one writer after another): commits were in flight at
+    # the same time (their durations add up to more than the whole commit phase), or they interleave in that
+    # line (one writer after another changes writer only WRITERS - 1 times), or some commit retried or lost
+    writer_of = {o["snapshot_id"]: o["writer"] for o in committed}
+    line = [writer_of[s.snapshot_id] for s in history if s.snapshot_id in writer_of]
+    switches = sum(a != b for a, b in pairwise(line))
+    retried = [o for o in outcomes if not o["ok"] or o["attempts"] > 1]
+    in_flight = sum(o["seconds"] for o in outcomes)
+    assert in_flight > span or switches > WRITERS - 1 or retried, (
+        f"the writers never raced: {in_flight:.2f} s of commits in {span:.2f} s, in the order {line}"
+    )
     # (the catalog entry's snapshot id can lag here: test_the_catalog_entry_never_goes_back_to_an_older_table_state)
     assert local_lake.catalog.get_table(DB, TABLE).table_type == "ICEBERG"
     assert read_rows(files, ["writer"]) == sorted((o["writer"],) for o in committed for _ in range(APPEND_ROWS))
