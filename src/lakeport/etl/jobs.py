@@ -9,6 +9,7 @@ States are Glue's: STARTING → RUNNING → SUCCEEDED | FAILED | STOPPING → ST
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import threading
 import time
@@ -520,8 +521,6 @@ class Jobs:
             )
             return runner.plan(preview=preview, limit=limit)
         finally:
-            import shutil
-
             shutil.rmtree(work_dir, ignore_errors=True)
 
     # ---- the worker side
@@ -565,6 +564,7 @@ class Jobs:
             )
             metrics = runner.execute()
         except BaseException as exc:
+            shutil.rmtree(work_dir, ignore_errors=True)  # gone before the run ends: a waiter finds no scratch
             message = exc.one_line() if isinstance(exc, LakeportError) else f"{type(exc).__name__}: {exc}"
             log("ERROR", f"run FAILED: {message}")
             if run.attempt <= job.definition.max_retries and isinstance(exc, Exception):
@@ -581,6 +581,7 @@ class Jobs:
             if not isinstance(exc, Exception):
                 raise
         else:
+            shutil.rmtree(work_dir, ignore_errors=True)
             self._finish(run_id, SUCCEEDED, metrics, None)
             log(
                 "INFO",
@@ -590,8 +591,6 @@ class Jobs:
             )
         finally:
             timer.cancel()
-            import shutil
-
             shutil.rmtree(work_dir, ignore_errors=True)
         return self.get_job_run(name, run_id)
 
