@@ -247,3 +247,44 @@ def test_overwrite_replaces_and_append_doubles(lake: Lake, con: duckdb.DuckDBPyC
     assert runs[0] == first.id
     assert runs[-1] == appended.id
     assert again.id in runs
+
+
+def test_under_a_memory_limit_each_join_is_staged_and_the_table_is_the_same(
+    lake: Lake, con: duckdb.DuckDBPyConnection
+) -> None:
+    """With ``memory_limit`` set, each join's rows go to scratch Parquet before the next node reads them (one hash
+    table at a time, each able to spill): the same rows, types and per-source accounting as the single plan."""
+    whole = lake.jobs.start_job_run("spotify", wait=True)
+    assert whole.state == "SUCCEEDED", whole.error
+    limited = JobDefinition.from_dict({**JobDefinition.from_file(JOB_FILE).to_dict(), "memory_limit": "256MB"})
+    lake.jobs.update_job(limited)
+    run = lake.jobs.start_job_run("spotify", wait=True)
+    assert run.state == "SUCCEEDED", run.error
+
+    messages = [e.message for e in lake.logs.events(run.log_group, run.log_stream)]
+    staged = [m.split(":")[0] for m in messages if m.startswith("join ") and "staged in" in m]
+    assert staged == ["join with_artist", "join with_track", "join with_features"]
+    assert load_job_output(lake, con) == scalar(con, "SELECT count(*) FROM expected") == run.metrics["rows_written"]
+    assert difference(con, "expected", "job_out") == 0
+    assert difference(con, "job_out", "expected") == 0
+    assert [(f.name, str(f.field_type)) for f in lake.warehouse.require("spotify", "tracks").schema().fields] == [
+        (name, ICEBERG_TYPES[kind]) for name, kind in expected_columns(con)
+    ]
+    assert run.metrics["sources"] == whole.metrics["sources"]
+    assert run.metrics["rows_read"] == whole.metrics["rows_read"]
+
+
+def test_a_memory_limit_too_small_fails_in_one_line_and_keeps_the_table(lake: Lake) -> None:
+    first = lake.jobs.start_job_run("spotify", wait=True)
+    assert first.state == "SUCCEEDED", first.error
+    before = current_snapshot(lake, "spotify.tracks")
+    tiny = JobDefinition.from_dict({**JobDefinition.from_file(JOB_FILE).to_dict(), "memory_limit": "1MB"})
+    lake.jobs.update_job(tiny)
+
+    run = lake.jobs.start_job_run("spotify", wait=True)
+
+    assert run.state == "FAILED"
+    assert run.error is not None
+    assert "\n" not in run.error
+    assert run.error.startswith("job spotify ran out of memory (memory_limit 1MB): Out of Memory Error")
+    assert current_snapshot(lake, "spotify.tracks") == before

@@ -133,6 +133,19 @@ def utf16(path: str) -> str | None:
     return None
 
 
+DUCKDB_LINE_BYTES = 2 * 2**20  # DuckDB's own default
+LARGE_FILE_LINE_BYTES = 4 * 2**20
+
+
+def line_limit(paths: Sequence[str]) -> int:
+    """The longest CSV line a source reads. DuckDB sizes its reading buffers from this limit (16 times it, capped
+    by the file), so Athena's 100 MB for every file cost the Spotify job 1 GB more memory at scale 10 and broke
+    jobs under a memory limit: a file under 100 MB may be a single line; in larger files a line may be 4 MB
+    (DuckDB's default is 2 MB). A longer line is a bad record naming its file and line."""
+    largest = max((os.path.getsize(p) for p in paths if os.path.exists(p)), default=0)
+    return max(DUCKDB_LINE_BYTES, largest + 1) if largest < MAX_LINE_BYTES else LARGE_FILE_LINE_BYTES
+
+
 def _duck(kind: str) -> str:
     return to_duckdb(parse_type(kind))
 
@@ -220,7 +233,7 @@ class Compiler:
             f"delim = {literal(dialect.delimiter)}",
             f"quote = {literal(dialect.quote)}",
             f"escape = {literal(dialect.escape)}",
-            f"max_line_size = {MAX_LINE_BYTES}",  # DuckDB's default is 2 MB; Glue (and Athena) read longer lines
+            f"max_line_size = {line_limit(files.files)}",
         ]
         if "encoding" in options:
             args.append(f"encoding = {literal(str(options['encoding']))}")

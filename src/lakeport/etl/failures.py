@@ -1,5 +1,5 @@
-"""How a run fails on purpose or by accident: a full disk (``NoSpaceLeft``) and the test failpoint that kills
-a run at a named phase (``LAKEPORT_FAILPOINT``)."""
+"""How a run fails on purpose or by accident: a full disk (``NoSpaceLeft``), memory (``OutOfMemory``) and the test
+failpoint that kills a run at a named phase (``LAKEPORT_FAILPOINT``)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,13 @@ class NoSpaceLeft(LakeportError):
 
     http_status = 507
     default_code = "InsufficientStorage"
+
+
+class OutOfMemory(LakeportError):
+    """DuckDB could not stay within the run's memory limit (even spilling): the run fails, tables unchanged."""
+
+    http_status = 507
+    default_code = "ResourceNumberLimitExceededException"
 
 
 def is_disk_full(exc: BaseException) -> bool:

@@ -41,9 +41,9 @@ from lakeport.etl.bad_records import (
 from lakeport.etl.bookmarks import Bookmarks
 from lakeport.etl.compiler import Compiler, SourceFiles, blank
 from lakeport.etl.definition import JobDefinition
-from lakeport.etl.failures import NoSpaceLeft, failpoint, is_disk_full
+from lakeport.etl.failures import NoSpaceLeft, OutOfMemory, failpoint, is_disk_full
 from lakeport.etl.metrics import Metrics
-from lakeport.etl.nodes import NodeError, Sink, Source
+from lakeport.etl.nodes import Join, NodeError, Sink, Source
 from lakeport.etl.strict_integers import BAD_INTEGER_MARK
 from lakeport.sqltext import ident, literal, string_list
 from lakeport.warehouse.warehouse import fsync_files
@@ -169,6 +169,15 @@ class JobRunner:
                 self._python()
             else:
                 self._dag()
+        except duckdb_error() as exc:
+            if type(exc).__name__ != "OutOfMemoryException":
+                raise
+            limit = self.definition.memory_limit or "DuckDB's default, 80% of RAM"
+            first = str(exc).splitlines()[0]
+            raise OutOfMemory(
+                f"job {self.definition.name} ran out of memory (memory_limit {limit}): {first}",
+                hint="raise the job's memory_limit (empty: DuckDB's default), or give each run less to read (bookmarks)",
+            ) from None
         finally:
             if self.con is not None:
                 self.con.close()
@@ -294,6 +303,8 @@ class JobRunner:
                     return
             else:
                 self.compiler.transform(node)
+                if isinstance(node, Join) and self.definition.memory_limit:
+                    self._stage(node)
         sinks = [n for n in ordered if isinstance(n, Sink)]
         if self._consumed and self.bookmark_option == "enable":
             self.bookmarks.record_pending(self.run_id, self._consumed)
@@ -381,6 +392,26 @@ class JobRunner:
             if source_id is not None:
                 rows = int(scan.get("intermediate_rows") or scan.get("operator_cardinality") or 0)
                 self._scanned[source_id] = max(rows, self._scanned.get(source_id, 0))
+
+    def _stage(self, node: Join) -> None:
+        """Under a memory limit, a join's rows go to scratch Parquet files that the next nodes read: DuckDB then
+        holds (and spills) one join's hash table at a time, where one plan would build every join's at once."""
+        assert self.compiler is not None
+        folder = self.env.work_dir / "stages" / node.id
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        self._progress(f"join {node.id}: staging its rows")
+        started = time.perf_counter()
+        statement = (
+            f"COPY (SELECT * FROM {ident(node.id)}) TO {literal(str(folder))} "
+            "(FORMAT parquet, COMPRESSION snappy, PER_THREAD_OUTPUT true)"
+        )
+        self.compiler.statements.append(statement + ";")
+        self._write(statement, node.id, folder)
+        files = literal(str(folder / "*.parquet"))
+        self.compiler.run(
+            f"CREATE OR REPLACE TEMP VIEW {ident(node.id)} AS SELECT * FROM read_parquet({files})", defines=node.id
+        )
+        self.log(f"join {node.id}: staged in {time.perf_counter() - started:.2f}s (memory_limit set)")
 
     def _write(self, statement: str, name: str, out_dir: Path) -> None:
         """Run a sink's COPY; when the strict integer check stops it, handle the bad rows and run it again."""
