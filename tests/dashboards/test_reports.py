@@ -144,7 +144,9 @@ def test_sending_a_report_stores_the_file_and_publishes_it(lake: Lake, smtp: tup
 
 
 def test_report_rules_fire_on_schedule_and_go_with_the_report(lake: Lake) -> None:
-    lake.dashboards.create_dashboard({**DASHBOARD, "reports": REPORTS})
+    # the daily report alone at first: the weekly one (Mondays 07:00) would be due within the day when the test
+    # runs between Sunday 07:00 and Monday 07:00, and fire in the pass before the daily's time
+    lake.dashboards.create_dashboard({**DASHBOARD, "reports": REPORTS[:1]})
     daily = lake.triggers.describe_rule(rule_name("report", "music", "daily"))
     assert daily.schedule == "rate(1 day)"
     assert (daily.target_kind, daily.target) == ("dashboards", "report/music/daily")
