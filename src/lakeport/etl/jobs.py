@@ -553,18 +553,20 @@ class Jobs:
         log("INFO", f"run {run_id} (attempt {run.attempt}) started by {self.principal.arn}")
         work_dir = temp_work_dir(self.lake_root, run_id)
         try:
-            runner = JobRunner(
-                self._as_role(job.definition, run_id, log)._environment(work_dir),
-                job.definition,
-                run_id,
-                arguments=arguments,
-                bookmark_option=option,
-                attempt=run.attempt,
-                log=log,
-            )
-            metrics = runner.execute()
+            try:
+                runner = JobRunner(
+                    self._as_role(job.definition, run_id, log)._environment(work_dir),
+                    job.definition,
+                    run_id,
+                    arguments=arguments,
+                    bookmark_option=option,
+                    attempt=run.attempt,
+                    log=log,
+                )
+                metrics = runner.execute()
+            finally:  # before the run's final state is recorded: a waiter never finds its scratch folder
+                shutil.rmtree(work_dir, ignore_errors=True)
         except BaseException as exc:
-            shutil.rmtree(work_dir, ignore_errors=True)  # gone before the run ends: a waiter finds no scratch
             message = exc.one_line() if isinstance(exc, LakeportError) else f"{type(exc).__name__}: {exc}"
             log("ERROR", f"run FAILED: {message}")
             if run.attempt <= job.definition.max_retries and isinstance(exc, Exception):
@@ -581,7 +583,6 @@ class Jobs:
             if not isinstance(exc, Exception):
                 raise
         else:
-            shutil.rmtree(work_dir, ignore_errors=True)
             self._finish(run_id, SUCCEEDED, metrics, None)
             log(
                 "INFO",
@@ -591,7 +592,6 @@ class Jobs:
             )
         finally:
             timer.cancel()
-            shutil.rmtree(work_dir, ignore_errors=True)
         return self.get_job_run(name, run_id)
 
     def _as_role(self, definition: JobDefinition, run_id: str, log: Callable[[str, str], None]) -> Jobs:

@@ -170,7 +170,9 @@ class JobRunner:
             else:
                 self._dag()
         except duckdb_error() as exc:
-            if type(exc).__name__ != "OutOfMemoryException":
+            import duckdb
+
+            if not isinstance(exc, duckdb.OutOfMemoryException):
                 raise
             limit = self.definition.memory_limit or "DuckDB's default, 80% of RAM"
             first = str(exc).splitlines()[0]
